@@ -1,0 +1,432 @@
+//! One TCP connection: moving bytes between the stream and its session, and
+//! messages between the session and the socket's pipes.
+
+use super::reactor::Engine;
+use crate::pipe::{Item, Peer};
+use crate::proto::session::{Event, PeerInfo, Session};
+use crate::proto::ProtoError;
+use crate::routing::{fq, lb, router, State};
+use crate::shared::Shared;
+use mio::net::TcpStream;
+use std::io::{self, IoSlice, Read, Write};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Stop pulling messages into a connection's write queue past this many bytes.
+const TX_HIGH: usize = 256 * 1024;
+/// At most this many slices per vectored write.
+const MAX_SLICES: usize = 64;
+
+/// How a connection came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Origin {
+    /// Accepted by a listener: its peer goes when it goes.
+    Accepted,
+    /// Made by a connecter, which reconnects when it goes.
+    Connected { connecter: usize },
+    /// Its connecter was removed (`disconnect`): no reconnect.
+    Orphan,
+}
+
+/// Why a connection closed.
+#[derive(Debug)]
+pub(super) enum CloseReason {
+    /// The peer broke the protocol.
+    Proto(ProtoError),
+    /// The peer closed, or the network failed.
+    Io(io::ErrorKind),
+    /// The socket refused the peer (e.g. a bad or duplicate routing id).
+    Rejected(&'static str),
+}
+
+/// A live TCP connection.
+pub(super) struct Conn {
+    stream: TcpStream,
+    session: Session,
+    pub(super) socket: u64,
+    pub(super) origin: Origin,
+    /// The socket's peer, once the handshake attached it.
+    peer: Option<usize>,
+    pub(super) gen: u64,
+    connecting: bool,
+    read_paused: bool,
+}
+
+impl Conn {
+    pub(super) fn new(
+        stream: TcpStream,
+        session: Session,
+        socket: u64,
+        origin: Origin,
+        gen: u64,
+        connecting: bool,
+    ) -> Conn {
+        Conn {
+            stream,
+            session,
+            socket,
+            origin,
+            peer: None,
+            gen,
+            connecting,
+            read_paused: false,
+        }
+    }
+
+    pub(super) fn session_deadline(&self) -> Option<Instant> {
+        self.session.deadline()
+    }
+
+    pub(super) fn check_timeout(&mut self, now: Instant) -> Result<(), CloseReason> {
+        self.session.on_timeout(now).map_err(CloseReason::Proto)
+    }
+}
+
+/// Mark a peer gone for good: drop (and count) its unsent messages, take it
+/// out of routing, and remove it once its input is drained.
+pub(super) fn retire_peer(shared: &Shared, st: &mut State, key: usize) {
+    if let Some(p) = st.peers.get_mut(key) {
+        p.gone = true;
+        p.conn = None;
+        p.tx_busy = false;
+        let dropped = p.clear_out();
+        st.stats.dropped_on_disconnect += dropped as u64;
+    }
+    router::release_id(st, key);
+    lb::remove(st, key);
+    st.remove_if_done(key);
+    shared.wake_senders(st);
+    shared.wake_receivers(st);
+}
+
+impl Engine {
+    pub(super) fn conn_event(&mut self, key: usize, readable: bool, writable: bool) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        if conn.connecting {
+            if !(readable || writable) {
+                return;
+            }
+            match conn.stream.take_error() {
+                Ok(None) => {}
+                Ok(Some(e)) | Err(e) => {
+                    self.close_conn(key, Some(CloseReason::Io(e.kind())));
+                    return;
+                }
+            }
+            match conn.stream.peer_addr() {
+                Ok(_) => conn.connecting = false,
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+                Err(e) => {
+                    self.close_conn(key, Some(CloseReason::Io(e.kind())));
+                    return;
+                }
+            }
+        }
+        let mut result = Ok(());
+        if readable {
+            result = self.conn_input(key);
+        }
+        if result.is_ok() {
+            result = self.conn_output(key);
+        }
+        if let Err(reason) = result {
+            self.close_conn(key, Some(reason));
+        }
+    }
+
+    /// Read until the socket would block or the peer's pipe is full.
+    fn conn_input(&mut self, key: usize) -> Result<(), CloseReason> {
+        loop {
+            if !self.drain_session(key)? {
+                return Ok(());
+            }
+            let Some(conn) = self.conns.get_mut(key) else {
+                return Ok(());
+            };
+            let buf = conn.session.read_buf();
+            let len = buf.len();
+            let cap = buf.capacity().max(len + 4096);
+            buf.resize(cap, 0);
+            let res = conn.stream.read(&mut buf[len..]);
+            let n = match &res {
+                Ok(n) => *n,
+                Err(_) => 0,
+            };
+            buf.truncate(len + n);
+            match res {
+                Ok(0) => return Err(CloseReason::Io(io::ErrorKind::UnexpectedEof)),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // Decode anything that arrived with the last read.
+                    self.drain_session(key)?;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(CloseReason::Io(e.kind())),
+            }
+        }
+    }
+
+    /// Turn buffered bytes into events. Returns false when input is paused
+    /// (the peer's pipe is at its HWM).
+    fn drain_session(&mut self, key: usize) -> Result<bool, CloseReason> {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return Ok(false);
+        };
+        if conn.read_paused {
+            return Ok(false);
+        }
+        let Some(shared) = self.sockets.get(&conn.socket).map(|e| e.shared.clone()) else {
+            return Ok(false);
+        };
+        if !conn.session.is_active() {
+            match conn.session.poll().map_err(CloseReason::Proto)? {
+                Some(Event::Ready(info)) => {
+                    self.attach(key, &shared, info)?;
+                    self.conn_output(key)?;
+                }
+                Some(_) | None => return Ok(true),
+            }
+        }
+        let Some(conn) = self.conns.get_mut(key) else {
+            return Ok(false);
+        };
+        let Some(peer_key) = conn.peer else {
+            return Ok(true);
+        };
+        let hwm = shared.opts.recv_hwm;
+        let mut st = shared.lock();
+        let Some(peer) = st.peers.get_mut(peer_key) else {
+            return Ok(false);
+        };
+        let mut pushed = false;
+        let mut result = Ok(true);
+        loop {
+            if peer.inq.len() >= hwm {
+                peer.read_paused = true;
+                conn.read_paused = true;
+                result = Ok(false);
+                break;
+            }
+            match conn.session.poll() {
+                Ok(Some(Event::Message(m))) => {
+                    peer.inq.push_back(Item::Msg(m));
+                    pushed = true;
+                }
+                Ok(Some(Event::Eof)) => {
+                    peer.inq.push_back(Item::Eof);
+                    pushed = true;
+                }
+                Ok(Some(Event::Ready(_))) | Ok(None) => break,
+                Err(e) => {
+                    result = Err(CloseReason::Proto(e));
+                    break;
+                }
+            }
+        }
+        if pushed {
+            fq::activate(&mut st, peer_key);
+            shared.wake_receivers(&st);
+        }
+        drop(st);
+        // A PING may have queued a PONG.
+        if result.is_ok() && !conn.session.tx().is_empty() {
+            self.conn_output(key)?;
+        }
+        result
+    }
+
+    /// The handshake finished: bind the connection to a peer of the socket.
+    fn attach(&mut self, key: usize, shared: &Arc<Shared>, info: PeerInfo) -> Result<(), CloseReason> {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return Ok(());
+        };
+        let origin = conn.origin;
+        let mut st = shared.lock();
+        if st.closed {
+            return Err(CloseReason::Rejected("socket is closing"));
+        }
+        let persistent = match origin {
+            Origin::Connected { connecter } => self.connecters.get(connecter).map(|c| c.peer),
+            _ => None,
+        };
+        let peer_key = match persistent {
+            Some(k) if st.peers.contains(k) => k,
+            _ => st.peers.insert(Peer::new(false)),
+        };
+        if shared.ty.uses_routing_ids() {
+            if let Err(bad) = router::assign_id(&mut st, peer_key, info.identity.clone()) {
+                if persistent.is_none() {
+                    st.peers.remove(peer_key);
+                }
+                st.stats.protocol_errors += 1;
+                return Err(CloseReason::Rejected(bad.reason()));
+            }
+        }
+        let eof_sent = st.eof_sent;
+        if let Some(p) = st.peers.get_mut(peer_key) {
+            p.conn = Some(key);
+            p.finished = false;
+            p.gone = false;
+            if eof_sent && !p.out.iter().any(|i| matches!(i, Item::Eof)) {
+                p.out.push_back(Item::Eof);
+            }
+        }
+        if shared.ty.can_send() && !shared.ty.uses_routing_ids() {
+            lb::add(&mut st, peer_key);
+        }
+        shared.wake_senders(&st);
+        drop(st);
+        conn.peer = Some(peer_key);
+        if let Origin::Connected { connecter } = origin {
+            if let Some(c) = self.connecters.get_mut(connecter) {
+                c.backoff.reset();
+            }
+        }
+        Ok(())
+    }
+
+    /// Pull queued messages into the session and write until done or the
+    /// socket would block.
+    pub(super) fn conn_output(&mut self, key: usize) -> Result<(), CloseReason> {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return Ok(());
+        };
+        if conn.connecting {
+            return Ok(());
+        }
+        let shared = self.sockets.get(&conn.socket).map(|e| e.shared.clone());
+        loop {
+            if let (Some(shared), Some(peer_key)) = (&shared, conn.peer) {
+                if conn.session.is_active() && conn.session.tx().len() < TX_HIGH {
+                    pull_output(shared, peer_key, &mut conn.session);
+                }
+            }
+            if conn.session.tx().is_empty() {
+                if let (Some(shared), Some(peer_key)) = (&shared, conn.peer) {
+                    let mut st = shared.lock();
+                    if let Some(p) = st.peers.get_mut(peer_key) {
+                        if p.tx_busy && p.out.is_empty() {
+                            p.tx_busy = false;
+                            shared.wake_senders(&st);
+                        } else if !p.out.is_empty() {
+                            continue;
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            let mut slots = [IoSlice::new(&[]); MAX_SLICES];
+            let tx = conn.session.tx();
+            let n = tx.slices(&mut slots);
+            let res = conn.stream.write_vectored(&slots[..n]);
+            match res {
+                Ok(0) => return Err(CloseReason::Io(io::ErrorKind::WriteZero)),
+                Ok(written) => conn.session.tx().advance(written),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(CloseReason::Io(e.kind())),
+            }
+        }
+    }
+
+    /// The socket asked us to look at some peers.
+    pub(super) fn service(&mut self, socket: u64) {
+        let Some(shared) = self.sockets.get(&socket).map(|e| e.shared.clone()) else {
+            return;
+        };
+        let work: Vec<(usize, bool)> = {
+            let mut st = shared.lock();
+            st.service_scheduled = false;
+            let keys = std::mem::take(&mut st.service);
+            keys.into_iter()
+                .filter_map(|k| {
+                    let p = st.peers.get_mut(k)?;
+                    p.service_requested = false;
+                    Some((p.conn?, !p.read_paused))
+                })
+                .collect()
+        };
+        for (conn_key, may_read) in work {
+            let mut result = Ok(());
+            if let Some(conn) = self.conns.get_mut(conn_key) {
+                if may_read && conn.read_paused {
+                    conn.read_paused = false;
+                    result = self.conn_input(conn_key);
+                }
+            }
+            if result.is_ok() {
+                result = self.conn_output(conn_key);
+            }
+            if let Err(reason) = result {
+                self.close_conn(conn_key, Some(reason));
+            }
+        }
+    }
+
+    /// Close a connection; detach its peer; reconnect if it was ours.
+    pub(super) fn close_conn(&mut self, key: usize, reason: Option<CloseReason>) {
+        if !self.conns.contains(key) {
+            return;
+        }
+        let mut conn = self.conns.remove(key);
+        self.deregister(&mut conn.stream);
+        let shared = self.sockets.get(&conn.socket).map(|e| e.shared.clone());
+        if let Some(shared) = &shared {
+            let mut st = shared.lock();
+            if let Some(CloseReason::Proto(_)) = reason {
+                st.stats.protocol_errors += 1;
+            }
+            if let Some(peer_key) = conn.peer {
+                match conn.origin {
+                    Origin::Connected { .. } => {
+                        // The pipe stays for the next connection.
+                        if let Some(p) = st.peers.get_mut(peer_key) {
+                            p.conn = None;
+                            p.tx_busy = false;
+                            p.read_paused = false;
+                        }
+                        if shared.ty.uses_routing_ids() {
+                            router::release_id(&mut st, peer_key);
+                        }
+                        shared.wake_senders(&st);
+                        shared.wake_receivers(&st);
+                    }
+                    Origin::Accepted | Origin::Orphan => retire_peer(shared, &mut st, peer_key),
+                }
+            }
+        }
+        if let Origin::Connected { connecter } = conn.origin {
+            if self.connecters.contains(connecter) {
+                self.schedule_reconnect(connecter);
+            }
+        }
+    }
+}
+
+/// Move messages from the peer's out-pipe into the session's write queue.
+fn pull_output(shared: &Shared, peer_key: usize, session: &mut Session) {
+    let hwm = shared.opts.send_hwm;
+    let mut st = shared.lock();
+    let Some(p) = st.peers.get_mut(peer_key) else {
+        return;
+    };
+    let was_full = p.out_full(hwm);
+    let mut pulled = false;
+    while session.tx().len() < TX_HIGH {
+        match p.pop_out() {
+            Some(Item::Msg(m)) => session.send_message(&m),
+            Some(Item::Eof) => session.send_eof(),
+            None => break,
+        }
+        pulled = true;
+    }
+    if pulled {
+        p.tx_busy = true;
+        if was_full && !p.out_full(hwm) {
+            shared.wake_senders(&st);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! # ferromq
+//!
+//! A brokerless message-queue library speaking ZMTP 3.1, so it talks to
+//! libzmq, pyzmq and every other ZeroMQ peer. Sockets queue, route and deliver
+//! messages between processes over TCP; there is no central server.
+//!
+//! ```text
+//!  application threads                      one I/O thread per Context
+//!  ┌──────────────┐   per-peer pipes   ┌──────────────────────────────┐
+//!  │ Socket       │◀── (bounded, HWM) ─▶│ engine (mio loop)            │
+//!  │  routing:    │   under the socket's│  listeners, connecters,      │
+//!  │  lb/fq/router│   lock              │  backoff, timers             │
+//!  └──────────────┘                     │  ┌ Conn ─ Session (sans-IO) ┐│
+//!                                       │  │ greeting, NULL handshake,││
+//!                                       │  │ frames (proto::wire)     ││
+//!                                       └──┴──────────────────────────┴┘
+//! ```
+//!
+//! ```
+//! use ferromq::{Context, SocketType};
+//! let ctx = Context::new()?;
+//! let pull = ctx.socket(SocketType::Pull)?;
+//! let ep = pull.bind("tcp://127.0.0.1:0")?;
+//! let push = ctx.socket(SocketType::Push)?;
+//! push.connect(&ep.to_string())?;
+//! push.send(ferromq::Message::multipart(["task", "42"]))?;
+//! let m = pull.recv()?;
+//! assert_eq!(m.frames()[1], "42");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! See `docs/ARCHITECTURE.md` for how the crate is built.
+
+mod context;
+mod endpoint;
+mod engine;
+mod error;
+mod message;
+mod options;
+mod pipe;
+mod proto;
+mod routing;
+mod shared;
+mod socket;
+mod stats;
+
+pub use context::Context;
+pub use endpoint::Endpoint;
+pub use error::{Error, Result, SendError};
+pub use message::Message;
+pub use options::Options;
+pub use proto::socket_type::SocketType;
+pub use socket::{CloseReport, Incoming, Readiness, Socket};
+pub use stats::SocketStats;
+
+/// Documented option defaults.
+pub mod defaults {
+    pub use crate::options::{
+        DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_HWM, DEFAULT_LINGER, DEFAULT_MAX_MESSAGE_SIZE,
+        DEFAULT_RECONNECT_INTERVAL, DEFAULT_RECONNECT_INTERVAL_MAX,
+    };
+}

@@ -1,0 +1,50 @@
+//! The sans-IO protocol core: ZMTP 3.1 wire formats, the NULL mechanism and
+//! the per-connection state machine.
+//!
+//! **Invariant:** nothing in this module touches sockets, threads, mio or the
+//! clock. Bytes and the current time go in; bytes, events and the next
+//! deadline come out.
+
+pub(crate) mod session;
+pub(crate) mod socket_type;
+pub(crate) mod tx;
+#[allow(dead_code, unused_imports)] // parts serve later mechanisms and socket types
+pub(crate) mod wire;
+
+use bytes::Bytes;
+pub(crate) use wire::WireError;
+
+/// Why a connection was closed by the protocol layer. Each one closes that
+/// connection only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ProtoError {
+    /// Malformed bytes: bad greeting, frame or command.
+    #[error("wire: {0}")]
+    Wire(#[from] WireError),
+    /// The peer's greeting names another security mechanism.
+    #[error("mechanism mismatch: peer uses {0:?}")]
+    MechanismMismatch(Bytes),
+    /// The peer's Socket-Type cannot talk to ours.
+    #[error("incompatible socket type {0:?}")]
+    IncompatibleSocketType(Bytes),
+    /// A data frame, or a command other than READY/ERROR, arrived before the handshake ended.
+    #[error("unexpected {0} during handshake")]
+    UnexpectedDuringHandshake(&'static str),
+    /// The peer sent ERROR with this reason.
+    #[error("peer sent ERROR {0:?}")]
+    PeerError(Bytes),
+    /// The greeting and handshake did not finish in time.
+    #[error("handshake timed out")]
+    HandshakeTimeout,
+    /// A message summed over its frames exceeds `max_message_size`.
+    #[error("message of at least {size} bytes exceeds the limit of {limit}")]
+    MessageTooLarge {
+        /// Bytes seen so far.
+        size: u64,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// A command frame had the MORE flag, or a command arrived inside a multipart message.
+    #[error("command frame inside a multipart message")]
+    CommandInMultipart,
+}

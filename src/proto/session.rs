@@ -1,0 +1,284 @@
+//! One ZMTP connection as a sans-IO state machine.
+//!
+//! The engine appends received bytes to [`Session::read_buf`], calls
+//! [`Session::poll`] until it returns `Ok(None)`, writes out what
+//! [`Session::tx`] holds, and calls [`Session::on_timeout`] when
+//! [`Session::deadline`] passes. Time is always a parameter.
+//!
+//! ```text
+//!   Greeting ──64 bytes ok──▶ Handshake ──READY ok──▶ Active
+//!      │                         │                     │
+//!      └──── any ProtoError: the engine closes this connection only ─┘
+//! ```
+
+use super::socket_type::SocketType;
+use super::tx::{TxQueue, ZERO_COPY_THRESHOLD};
+use super::wire::{
+    encode_header, Command, FrameDecoder, Greeting, Metadata, GREETING_LEN,
+};
+use super::ProtoError;
+use crate::message::Message;
+use bytes::{Bytes, BytesMut};
+use std::time::{Duration, Instant};
+
+/// The mechanism name ferromq speaks today.
+const MECHANISM: &str = "NULL";
+
+/// What a session needs to know about its socket.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionConfig {
+    /// Our socket type (sent as `Socket-Type`).
+    pub(crate) socket_type: SocketType,
+    /// Our routing id (sent as `Identity` by DEALER/ROUTER).
+    pub(crate) routing_id: Option<Bytes>,
+    /// Largest message accepted, summed over frames.
+    pub(crate) max_message_size: u64,
+    /// Deadline for greeting plus handshake.
+    pub(crate) handshake_timeout: Duration,
+}
+
+/// What the peer told us in its greeting and READY.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PeerInfo {
+    /// The peer's `Socket-Type` value, if it sent one.
+    pub(crate) socket_type: Option<Bytes>,
+    /// The peer's `Identity` value, if it sent a non-empty one.
+    pub(crate) identity: Option<Bytes>,
+    /// ZMTP minor version from the greeting (0 = ZMTP 3.0).
+    pub(crate) minor: u8,
+    /// Every property of the READY command.
+    pub(crate) metadata: Metadata,
+}
+
+/// Something the session produced from the peer's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// The handshake completed; messages may flow both ways.
+    Ready(PeerInfo),
+    /// A whole message arrived.
+    Message(Message),
+    /// The peer sent ferromq's end-of-stream pill.
+    Eof,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Greeting,
+    Handshake,
+    Active,
+}
+
+/// One connection's protocol state.
+#[derive(Debug)]
+pub(crate) struct Session {
+    cfg: SessionConfig,
+    phase: Phase,
+    decoder: FrameDecoder,
+    tx: TxQueue,
+    deadline: Option<Instant>,
+    partial: Vec<Bytes>,
+    partial_size: u64,
+    peer_minor: u8,
+}
+
+impl Session {
+    /// A new session; our greeting is queued at once (never wait for the
+    /// peer's first: RFC 23's deadlock rule).
+    pub(crate) fn new(cfg: SessionConfig, now: Instant) -> Session {
+        let mut s = Session {
+            decoder: FrameDecoder::new(cfg.max_message_size),
+            deadline: Some(now + cfg.handshake_timeout),
+            cfg,
+            phase: Phase::Greeting,
+            tx: TxQueue::new(),
+            partial: Vec::new(),
+            partial_size: 0,
+            peer_minor: 0,
+        };
+        let greeting = Greeting::new(MECHANISM, false).encode();
+        s.tx.staging().extend_from_slice(&greeting);
+        s.tx.note_staged(greeting.len());
+        s
+    }
+
+    /// Where the engine appends received bytes.
+    pub(crate) fn read_buf(&mut self) -> &mut BytesMut {
+        self.decoder.read_buf()
+    }
+
+    /// Append received bytes (tests and sans-IO users).
+    pub(crate) fn feed(&mut self, data: &[u8]) {
+        self.decoder.feed(data);
+    }
+
+    /// Bytes waiting to be written.
+    pub(crate) fn tx(&mut self) -> &mut TxQueue {
+        &mut self.tx
+    }
+
+    /// True once both READYs are exchanged.
+    pub(crate) fn is_active(&self) -> bool {
+        self.phase == Phase::Active
+    }
+
+    /// When [`on_timeout`](Self::on_timeout) must be called, if ever.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Check the handshake deadline.
+    pub(crate) fn on_timeout(&mut self, now: Instant) -> Result<(), ProtoError> {
+        match self.deadline {
+            Some(d) if now >= d && self.phase != Phase::Active => Err(ProtoError::HandshakeTimeout),
+            _ => Ok(()),
+        }
+    }
+
+    /// Process buffered input; returns the next event, or `Ok(None)` when more
+    /// bytes are needed. An error means: close this connection.
+    pub(crate) fn poll(&mut self) -> Result<Option<Event>, ProtoError> {
+        loop {
+            match self.phase {
+                Phase::Greeting => {
+                    Greeting::check_prefix(self.decoder.peek())?;
+                    let Some(raw) = self.decoder.take_raw(GREETING_LEN) else {
+                        return Ok(None);
+                    };
+                    let g = Greeting::decode(&raw)?;
+                    if g.mechanism_name() != MECHANISM.as_bytes() {
+                        return Err(ProtoError::MechanismMismatch(Bytes::copy_from_slice(
+                            g.mechanism_name(),
+                        )));
+                    }
+                    self.peer_minor = g.minor;
+                    self.phase = Phase::Handshake;
+                    self.send_ready();
+                }
+                Phase::Handshake => {
+                    let Some(frame) = self.decoder.decode()? else {
+                        return Ok(None);
+                    };
+                    if !frame.command {
+                        return Err(ProtoError::UnexpectedDuringHandshake("data frame"));
+                    }
+                    match Command::decode(&frame.body)? {
+                        Command::Ready(metadata) => {
+                            let info = self.check_ready(metadata)?;
+                            self.phase = Phase::Active;
+                            self.deadline = None;
+                            return Ok(Some(Event::Ready(info)));
+                        }
+                        Command::Error { reason } => return Err(ProtoError::PeerError(reason)),
+                        _ => return Err(ProtoError::UnexpectedDuringHandshake("command")),
+                    }
+                }
+                Phase::Active => return self.poll_active(),
+            }
+        }
+    }
+
+    fn poll_active(&mut self) -> Result<Option<Event>, ProtoError> {
+        loop {
+            let Some(frame) = self.decoder.decode()? else {
+                return Ok(None);
+            };
+            if frame.command {
+                if frame.more {
+                    return Err(ProtoError::CommandInMultipart);
+                }
+                match Command::decode(&frame.body)? {
+                    Command::Eof => {
+                        if !self.partial.is_empty() {
+                            return Err(ProtoError::CommandInMultipart);
+                        }
+                        return Ok(Some(Event::Eof));
+                    }
+                    Command::Ping { context, .. } => {
+                        let context = context.slice(..context.len().min(16));
+                        self.send_command(&Command::Pong { context });
+                    }
+                    // libzmq drops READY, ERROR, PONG and unknown commands
+                    // once the handshake is over; so do we.
+                    _ => {}
+                }
+                continue;
+            }
+            let len = frame.body.len() as u64;
+            self.partial_size = self.partial_size.saturating_add(len);
+            if self.partial_size > self.cfg.max_message_size {
+                return Err(ProtoError::MessageTooLarge {
+                    size: self.partial_size,
+                    limit: self.cfg.max_message_size,
+                });
+            }
+            self.partial.push(frame.body);
+            if !frame.more {
+                self.partial_size = 0;
+                let frames = std::mem::take(&mut self.partial);
+                return Ok(Some(Event::Message(Message::from(frames))));
+            }
+        }
+    }
+
+    fn check_ready(&self, metadata: Metadata) -> Result<PeerInfo, ProtoError> {
+        let socket_type = metadata.get("Socket-Type").cloned();
+        // libzmq accepts a READY without Socket-Type; so do we.
+        if let Some(t) = &socket_type {
+            if !self.cfg.socket_type.compatible_name(t) {
+                return Err(ProtoError::IncompatibleSocketType(t.clone()));
+            }
+        }
+        let identity = metadata.get("Identity").filter(|v| !v.is_empty()).cloned();
+        Ok(PeerInfo {
+            socket_type,
+            identity,
+            minor: self.peer_minor,
+            metadata,
+        })
+    }
+
+    fn send_ready(&mut self) {
+        let mut md = Metadata::new();
+        md.insert("Socket-Type", Bytes::from_static(self.cfg.socket_type.name().as_bytes()));
+        if self.cfg.socket_type.sends_identity() {
+            md.insert("Identity", self.cfg.routing_id.clone().unwrap_or_default());
+        }
+        self.send_command(&Command::Ready(md));
+    }
+
+    fn send_command(&mut self, cmd: &Command) {
+        let staging = self.tx.staging();
+        let before = staging.len();
+        cmd.encode(staging);
+        let n = staging.len() - before;
+        self.tx.note_staged(n);
+    }
+
+    /// Queue a message for the peer. Only valid once [`is_active`](Self::is_active).
+    pub(crate) fn send_message(&mut self, msg: &Message) {
+        let last = msg.len().saturating_sub(1);
+        for (i, frame) in msg.iter().enumerate() {
+            let more = i < last;
+            let staging = self.tx.staging();
+            let before = staging.len();
+            encode_header(staging, more, false, frame.len());
+            if frame.len() < ZERO_COPY_THRESHOLD {
+                staging.extend_from_slice(frame);
+                let n = staging.len() - before;
+                self.tx.note_staged(n);
+            } else {
+                let n = staging.len() - before;
+                self.tx.note_staged(n);
+                self.tx.push_bytes(frame.clone());
+            }
+        }
+    }
+
+    /// Queue the end-of-stream pill (a command frame libzmq ignores).
+    pub(crate) fn send_eof(&mut self) {
+        self.send_command(&Command::Eof);
+    }
+}
+
+#[cfg(test)]
+mod tests;

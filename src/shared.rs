@@ -1,0 +1,63 @@
+//! The state one socket shares between the application's thread and the
+//! engine thread: its options, its [`State`] under one mutex, and two condition
+//! variables for blocked senders and receivers.
+
+use crate::options::Options;
+use crate::proto::socket_type::SocketType;
+use crate::routing::State;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+/// A socket's shared half.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// Unique within the process; the engine's key for this socket.
+    pub(crate) id: u64,
+    /// The socket type.
+    pub(crate) ty: SocketType,
+    /// Options, fixed at creation.
+    pub(crate) opts: Options,
+    state: Mutex<State>,
+    /// Signalled when input arrives or the stream ends.
+    pub(crate) recv_cv: Condvar,
+    /// Signalled when a pipe gets room, a peer attaches or output drains.
+    pub(crate) send_cv: Condvar,
+}
+
+impl Shared {
+    /// A socket's shared state with no peers.
+    pub(crate) fn new(id: u64, ty: SocketType, opts: Options) -> Shared {
+        let state = State {
+            next_generated_id: crate::engine::backoff::random_u32(),
+            ..State::default()
+        };
+        Shared {
+            id,
+            ty,
+            opts,
+            state: Mutex::new(state),
+            recv_cv: Condvar::new(),
+            send_cv: Condvar::new(),
+        }
+    }
+
+    /// Lock the state. A panic while holding the lock cannot leave the state
+    /// half-updated in a way that matters more than stopping would, so a
+    /// poisoned lock is taken over rather than propagated.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wake blocked receivers, if any.
+    pub(crate) fn wake_receivers(&self, st: &State) {
+        if st.recv_waiters > 0 {
+            self.recv_cv.notify_all();
+        }
+    }
+
+    /// Wake blocked senders (and a closing thread waiting for linger), if any.
+    pub(crate) fn wake_senders(&self, st: &State) {
+        if st.send_waiters > 0 {
+            self.send_cv.notify_all();
+        }
+    }
+}

@@ -1,0 +1,591 @@
+//! The public socket.
+
+use crate::context::ContextInner;
+use crate::endpoint::Endpoint;
+use crate::engine::Cmd;
+use crate::error::{Error, Result, SendError};
+use crate::message::Message;
+use crate::options::Options;
+use crate::pipe::{Item, Peer};
+use crate::proto::socket_type::SocketType;
+use crate::routing::{fq, lb, router, State};
+use crate::shared::Shared;
+use crate::stats::SocketStats;
+use bytes::Bytes;
+use std::net::TcpListener;
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How long to wait for the engine to acknowledge a command.
+const ENGINE_REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What [`Socket::recv_incoming`] returns: a message, or the news that one
+/// upstream peer has finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Incoming {
+    /// A message (on a ROUTER, with the sender's routing id as first frame).
+    Message(Message),
+    /// An upstream peer sent its end-of-stream pill: everything it sent before
+    /// has been received.
+    Finished {
+        /// The peer's routing id (ROUTER only).
+        routing_id: Option<Bytes>,
+    },
+}
+
+/// Whether a socket could receive or send without blocking right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Readiness {
+    /// A message (or pill) is queued for `recv`, or the stream has ended.
+    pub readable: bool,
+    /// A `send` would not block (some peer's pipe has room). ROUTER sockets
+    /// never block, so they are always writable.
+    pub writable: bool,
+}
+
+/// What [`Socket::close`] could not do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct CloseReport {
+    /// Messages still queued (or partly written) when linger ran out; they
+    /// were discarded. Zero means everything queued was written to the network.
+    pub unsent: usize,
+}
+
+#[derive(Clone, Copy)]
+enum Wait {
+    No,
+    Forever,
+    Until(Instant),
+}
+
+impl Wait {
+    fn timeout(t: Duration) -> Wait {
+        match Instant::now().checked_add(t) {
+            Some(at) => Wait::Until(at),
+            None => Wait::Forever,
+        }
+    }
+}
+
+/// A ferromq socket: PUSH, PULL, DEALER or ROUTER.
+///
+/// Made by [`Context::socket`](crate::Context::socket). `Send` and `Sync`:
+/// it may be moved to, or shared between, threads. Every call is blocking
+/// (`send`, `recv`), non-blocking (`try_send`, `try_recv`) or bounded
+/// (`send_timeout`, `recv_timeout` — the latter is a long-poll).
+///
+/// ```
+/// use ferromq::{Context, Message, SocketType};
+/// let ctx = Context::new()?;
+/// let router = ctx.socket(SocketType::Router)?;
+/// let ep = router.bind("tcp://127.0.0.1:0")?;
+/// let dealer = ctx.socket_with(
+///     SocketType::Dealer,
+///     ferromq::Options::default().with_routing_id("worker-1"),
+/// )?;
+/// dealer.connect(&ep.to_string())?;
+/// dealer.send(Message::multipart(["ping"]))?;
+/// let m = router.recv()?; // [routing id, body]
+/// assert_eq!(m.frames()[0], "worker-1");
+/// router.send(Message::multipart(["worker-1", "pong"]))?;
+/// assert_eq!(dealer.recv()?.frames()[0], "pong");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Socket {
+    shared: Arc<Shared>,
+    ctx: Arc<ContextInner>,
+    bound: Mutex<Vec<(String, Endpoint)>>,
+    connected: Mutex<Vec<(String, Endpoint)>>,
+}
+
+fn lock_list(m: &Mutex<Vec<(String, Endpoint)>>) -> MutexGuard<'_, Vec<(String, Endpoint)>> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Socket {
+    pub(crate) fn new(shared: Arc<Shared>, ctx: Arc<ContextInner>) -> Socket {
+        Socket {
+            shared,
+            ctx,
+            bound: Mutex::new(Vec::new()),
+            connected: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The socket's type.
+    pub fn socket_type(&self) -> SocketType {
+        self.shared.ty
+    }
+
+    /// The options it was made with.
+    pub fn options(&self) -> &Options {
+        &self.shared.opts
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.shared.lock().closing {
+            Err(Error::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Listen on `endpoint` (`tcp://host:port`; port 0 or `*` picks a free
+    /// port). Returns the endpoint actually bound, with the real port.
+    pub fn bind(&self, endpoint: &str) -> Result<Endpoint> {
+        self.check_open()?;
+        let ep: Endpoint = endpoint.parse()?;
+        let addr = ep.bind_addr()?;
+        let listener = bind_listener(addr).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                Error::AddressInUse(endpoint.to_owned())
+            } else {
+                Error::Io(e)
+            }
+        })?;
+        let local = listener.local_addr()?;
+        let actual = match &ep {
+            Endpoint::Tcp { host, .. } if host == "*" => Endpoint::Tcp {
+                host: "*".into(),
+                port: local.port(),
+            },
+            _ => Endpoint::tcp(local),
+        };
+        lock_list(&self.bound).push((endpoint.to_owned(), actual.clone()));
+        self.ctx.mailbox.send(Cmd::Listen {
+            socket: self.shared.id,
+            listener,
+            endpoint: actual.clone(),
+        });
+        Ok(actual)
+    }
+
+    /// Connect to `endpoint`. Returns at once: the connection is made (and
+    /// remade after losses, with exponential backoff) in the background, and
+    /// messages sent meanwhile wait in this peer's pipe.
+    pub fn connect(&self, endpoint: &str) -> Result<()> {
+        self.check_open()?;
+        let ep: Endpoint = endpoint.parse()?;
+        let addr = ep.resolve()?;
+        let peer = {
+            let mut st = self.shared.lock();
+            let key = st.peers.insert(Peer::new(true));
+            if self.shared.ty.can_send() && !self.shared.ty.uses_routing_ids() {
+                lb::add(&mut st, key);
+            }
+            self.shared.wake_senders(&st);
+            key
+        };
+        lock_list(&self.connected).push((endpoint.to_owned(), ep.clone()));
+        self.ctx.mailbox.send(Cmd::Connect {
+            socket: self.shared.id,
+            endpoint: ep,
+            addr,
+            peer,
+        });
+        Ok(())
+    }
+
+    fn take_endpoint(list: &Mutex<Vec<(String, Endpoint)>>, endpoint: &str) -> Result<Endpoint> {
+        let mut l = lock_list(list);
+        let pos = l
+            .iter()
+            .position(|(s, e)| s == endpoint || e.to_string() == endpoint)
+            .ok_or_else(|| Error::EndpointNotFound(endpoint.to_owned()))?;
+        Ok(l.remove(pos).1)
+    }
+
+    fn engine_call(&self, make: impl FnOnce(std::sync::mpsc::SyncSender<bool>) -> Cmd) -> bool {
+        let (tx, rx) = sync_channel(1);
+        self.ctx.mailbox.send(make(tx));
+        rx.recv_timeout(ENGINE_REPLY_TIMEOUT).unwrap_or(false)
+    }
+
+    /// Stop listening on an endpoint given to (or returned by) [`bind`](Self::bind).
+    /// Connections already accepted stay up.
+    pub fn unbind(&self, endpoint: &str) -> Result<()> {
+        let ep = Self::take_endpoint(&self.bound, endpoint)?;
+        let socket = self.shared.id;
+        self.engine_call(|reply| Cmd::Unbind {
+            socket,
+            endpoint: ep,
+            reply,
+        });
+        Ok(())
+    }
+
+    /// Stop connecting to an endpoint given to [`connect`](Self::connect). Its
+    /// connection closes; messages still queued for it are dropped and
+    /// counted in [`SocketStats::dropped_on_disconnect`].
+    pub fn disconnect(&self, endpoint: &str) -> Result<()> {
+        let ep = Self::take_endpoint(&self.connected, endpoint)?;
+        let socket = self.shared.id;
+        self.engine_call(|reply| Cmd::Disconnect {
+            socket,
+            endpoint: ep,
+            reply,
+        });
+        Ok(())
+    }
+
+    /// Send a message, blocking while no peer can take it.
+    ///
+    /// PUSH and DEALER pick peers round-robin among those whose pipe is below
+    /// the send HWM; with none, `send` waits. ROUTER routes by the first frame
+    /// and never waits (see [`Options::router_mandatory`]).
+    pub fn send(&self, msg: impl Into<Message>) -> Result<(), SendError> {
+        self.send_inner(msg.into(), Wait::Forever)
+    }
+
+    /// Send without blocking: [`Error::WouldBlock`] (with the message handed
+    /// back) when no peer can take it now.
+    pub fn try_send(&self, msg: impl Into<Message>) -> Result<(), SendError> {
+        self.send_inner(msg.into(), Wait::No)
+    }
+
+    /// Send, waiting at most `timeout`: [`Error::TimedOut`] (with the message
+    /// handed back) when no peer could take it in time.
+    pub fn send_timeout(&self, msg: impl Into<Message>, timeout: Duration) -> Result<(), SendError> {
+        self.send_inner(msg.into(), Wait::timeout(timeout))
+    }
+
+    fn validate(&self, msg: &Message) -> Result<()> {
+        let ty = self.shared.ty;
+        if !ty.can_send() {
+            return Err(Error::Unsupported {
+                socket_type: ty.name(),
+            });
+        }
+        if msg.is_empty() {
+            return Err(Error::InvalidMessage("a message needs at least one frame"));
+        }
+        if ty.uses_routing_ids() && msg.len() < 2 {
+            return Err(Error::InvalidMessage(
+                "ROUTER messages need a routing-id frame and at least one more frame",
+            ));
+        }
+        let body = if ty.uses_routing_ids() {
+            msg.size() - msg.frames()[0].len()
+        } else {
+            msg.size()
+        };
+        if body > self.shared.opts.max_message_size {
+            return Err(Error::InvalidMessage("message exceeds max_message_size"));
+        }
+        Ok(())
+    }
+
+    fn send_inner(&self, mut msg: Message, wait: Wait) -> Result<(), SendError> {
+        if let Err(e) = self.validate(&msg) {
+            return Err(SendError::new(e, msg));
+        }
+        let shared = &*self.shared;
+        let mut st = shared.lock();
+        loop {
+            if st.closing || st.eof_sent {
+                return Err(SendError::new(Error::Closed, msg));
+            }
+            let routed = if shared.ty.uses_routing_ids() {
+                router::send(
+                    &mut st,
+                    shared.opts.send_hwm,
+                    shared.opts.router_mandatory,
+                    msg,
+                )
+            } else {
+                lb::send(&mut st, shared.opts.send_hwm, msg)
+                    .map(Some)
+                    .map_err(|m| (Error::WouldBlock, m))
+            };
+            match routed {
+                Ok(target) => {
+                    st.stats.messages_sent += 1;
+                    let mut wake = false;
+                    if let Some(key) = target {
+                        // Only the empty -> non-empty edge needs the engine.
+                        let edge = st.peers.get(key).is_some_and(|p| p.conn.is_some() && p.out.len() == 1);
+                        if edge {
+                            wake = st.request_service(key);
+                        }
+                    }
+                    drop(st);
+                    if wake {
+                        self.ctx.mailbox.send(Cmd::Service(shared.id));
+                    }
+                    return Ok(());
+                }
+                Err((e, m)) => {
+                    msg = m;
+                    if !matches!(e, Error::WouldBlock) {
+                        return Err(SendError::new(e, msg));
+                    }
+                    st = match self.wait_on(st, wait, true) {
+                        Ok(st) => st,
+                        Err(e) => return Err(SendError::new(e, msg)),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Block on one of the condition variables, honouring `wait`.
+    fn wait_on<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        wait: Wait,
+        sending: bool,
+    ) -> Result<MutexGuard<'a, State>> {
+        let cv = if sending {
+            &self.shared.send_cv
+        } else {
+            &self.shared.recv_cv
+        };
+        let bump = |st: &mut State, d: isize| {
+            if sending {
+                st.send_waiters = st.send_waiters.wrapping_add_signed(d);
+            } else {
+                st.recv_waiters = st.recv_waiters.wrapping_add_signed(d);
+            }
+        };
+        match wait {
+            Wait::No => Err(Error::WouldBlock),
+            Wait::Forever => {
+                bump(&mut st, 1);
+                let mut st = cv.wait(st).unwrap_or_else(PoisonError::into_inner);
+                bump(&mut st, -1);
+                Ok(st)
+            }
+            Wait::Until(at) => {
+                let now = Instant::now();
+                if now >= at {
+                    return Err(Error::TimedOut);
+                }
+                bump(&mut st, 1);
+                let (mut st, _) = cv
+                    .wait_timeout(st, at - now)
+                    .unwrap_or_else(PoisonError::into_inner);
+                bump(&mut st, -1);
+                Ok(st)
+            }
+        }
+    }
+
+    /// Receive a message, blocking until one arrives. End-of-stream pills are
+    /// consumed silently; once every upstream has sent one and nothing is
+    /// left, this returns [`Error::EndOfStream`] at once.
+    pub fn recv(&self) -> Result<Message> {
+        self.recv_msg(Wait::Forever)
+    }
+
+    /// Receive without blocking: [`Error::WouldBlock`] when nothing is queued.
+    pub fn try_recv(&self) -> Result<Message> {
+        self.recv_msg(Wait::No)
+    }
+
+    /// Receive, waiting at most `timeout` (a long-poll):
+    /// [`Error::TimedOut`] when nothing arrived in time.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Message> {
+        self.recv_msg(Wait::timeout(timeout))
+    }
+
+    fn recv_msg(&self, wait: Wait) -> Result<Message> {
+        loop {
+            match self.recv_inner(wait)? {
+                Incoming::Message(m) => return Ok(m),
+                Incoming::Finished { .. } => continue,
+            }
+        }
+    }
+
+    /// Receive the next message *or* pill, blocking. Use this to learn which
+    /// upstream peers have finished; [`recv`](Self::recv) skips pills.
+    ///
+    /// With `None` it blocks without limit; with `Some(t)` it waits at most `t`.
+    pub fn recv_incoming(&self, timeout: Option<Duration>) -> Result<Incoming> {
+        self.recv_inner(timeout.map_or(Wait::Forever, Wait::timeout))
+    }
+
+    fn recv_inner(&self, wait: Wait) -> Result<Incoming> {
+        let shared = &*self.shared;
+        if !shared.ty.can_recv() {
+            return Err(Error::Unsupported {
+                socket_type: shared.ty.name(),
+            });
+        }
+        let mut st = shared.lock();
+        loop {
+            if st.closed {
+                return Err(Error::Closed);
+            }
+            if let Some(taken) = fq::recv(&mut st, shared.opts.recv_hwm) {
+                let wake = taken.resume && st.request_service(taken.key);
+                let out = match taken.item {
+                    Item::Msg(mut m) => {
+                        st.stats.messages_received += 1;
+                        if shared.ty.uses_routing_ids() {
+                            m.push_front(taken.routing_id.unwrap_or_default());
+                        }
+                        Incoming::Message(m)
+                    }
+                    Item::Eof => Incoming::Finished {
+                        routing_id: taken.routing_id.filter(|_| shared.ty.uses_routing_ids()),
+                    },
+                };
+                drop(st);
+                if wake {
+                    self.ctx.mailbox.send(Cmd::Service(shared.id));
+                }
+                return Ok(out);
+            }
+            if st.end_of_stream() {
+                return Err(Error::EndOfStream);
+            }
+            st = self.wait_on(st, wait, false)?;
+        }
+    }
+
+    /// Send the end-of-stream pill to every peer, behind everything already
+    /// queued for it; peers that connect later get it too. After this, `send`
+    /// fails with [`Error::Closed`].
+    ///
+    /// On the wire the pill is a ZMTP command frame named `XEOF`; libzmq
+    /// ignores unknown commands, so a libzmq peer simply never sees it.
+    pub fn send_eof(&self) -> Result<()> {
+        if !self.shared.ty.can_send() {
+            return Err(Error::Unsupported {
+                socket_type: self.shared.ty.name(),
+            });
+        }
+        let mut st = self.shared.lock();
+        if st.closing {
+            return Err(Error::Closed);
+        }
+        if st.eof_sent {
+            return Ok(());
+        }
+        st.eof_sent = true;
+        let keys: Vec<usize> = st.peers.iter().filter(|(_, p)| !p.gone).map(|(k, _)| k).collect();
+        let mut wake = false;
+        for k in keys {
+            let connected = match st.peers.get_mut(k) {
+                Some(p) => {
+                    p.out.push_back(Item::Eof);
+                    p.conn.is_some()
+                }
+                None => false,
+            };
+            if connected {
+                wake |= st.request_service(k);
+            }
+        }
+        drop(st);
+        if wake {
+            self.ctx.mailbox.send(Cmd::Service(self.shared.id));
+        }
+        Ok(())
+    }
+
+    /// A snapshot of the socket's counters.
+    pub fn stats(&self) -> SocketStats {
+        self.shared.lock().stats
+    }
+
+    /// Whether `try_recv`/`try_send` would succeed now.
+    pub fn readiness(&self) -> Readiness {
+        let st = self.shared.lock();
+        let ty = self.shared.ty;
+        let readable = ty.can_recv() && (!st.in_ring.is_empty() || st.end_of_stream());
+        let writable = ty.can_send()
+            && !st.closing
+            && !st.eof_sent
+            && (ty.uses_routing_ids()
+                || st.out_ring.iter().any(|k| {
+                    st.peers
+                        .get(*k)
+                        .is_some_and(|p| !p.gone && !p.out_full(self.shared.opts.send_hwm))
+                }));
+        Readiness { readable, writable }
+    }
+
+    /// Close the socket: stop accepting sends, wait up to the linger time for
+    /// queued messages to be written, then close every connection. Returns
+    /// what could not be sent (also counted in
+    /// [`SocketStats::unsent_on_close`]). Dropping a socket does the same.
+    pub fn close(self) -> CloseReport {
+        self.close_inner()
+    }
+
+    fn close_inner(&self) -> CloseReport {
+        let shared = &*self.shared;
+        let mut st = shared.lock();
+        if st.closed {
+            return CloseReport::default();
+        }
+        st.closing = true;
+        let deadline = Instant::now().checked_add(shared.opts.linger);
+        // Make sure the engine looks at every connected peer with output.
+        let keys: Vec<usize> = st
+            .peers
+            .iter()
+            .filter(|(_, p)| p.conn.is_some() && !p.out.is_empty())
+            .map(|(k, _)| k)
+            .collect();
+        let mut wake = false;
+        for k in keys {
+            wake |= st.request_service(k);
+        }
+        if wake {
+            self.ctx.mailbox.send(Cmd::Service(shared.id));
+        }
+        while !st.all_flushed() {
+            let wait = match deadline {
+                Some(d) => Wait::Until(d),
+                None => Wait::Forever,
+            };
+            st = match self.wait_on(st, wait, true) {
+                Ok(st) => st,
+                Err(_) => shared.lock(),
+            };
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+        }
+        let unsent = st.unsent();
+        st.stats.unsent_on_close = unsent as u64;
+        st.closed = true;
+        shared.recv_cv.notify_all();
+        shared.send_cv.notify_all();
+        drop(st);
+        let (tx, rx) = sync_channel(1);
+        self.ctx.mailbox.send(Cmd::Close {
+            socket: shared.id,
+            reply: tx,
+        });
+        let _ = rx.recv_timeout(ENGINE_REPLY_TIMEOUT);
+        CloseReport { unsent }
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.close_inner();
+    }
+}
+
+fn bind_listener(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket as RawSocket, Type};
+    let raw = RawSocket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    raw.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        raw.set_only_v6(true)?;
+    }
+    raw.bind(&addr.into())?;
+    raw.listen(1024)?;
+    raw.set_nonblocking(true)?;
+    Ok(raw.into())
+}

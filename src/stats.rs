@@ -1,0 +1,31 @@
+//! Counters a socket keeps so that nothing it drops is dropped silently.
+
+/// A snapshot of a socket's counters, from
+/// [`Socket::stats`](crate::Socket::stats).
+///
+/// ```
+/// use ferromq::{Context, SocketType};
+/// let ctx = Context::new().unwrap();
+/// let router = ctx.socket(SocketType::Router).unwrap();
+/// router.send(ferromq::Message::multipart(["nobody", "hi"])).unwrap();
+/// assert_eq!(router.stats().dropped_unroutable, 1);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SocketStats {
+    /// Messages handed to the socket by `send` and queued.
+    pub messages_sent: u64,
+    /// Messages returned by `recv`.
+    pub messages_received: u64,
+    /// ROUTER: messages whose routing id matched no peer, dropped.
+    pub dropped_unroutable: u64,
+    /// ROUTER: messages dropped because the peer's pipe was at its HWM.
+    pub dropped_full: u64,
+    /// Messages still queued for a peer that disconnected for good (an
+    /// accepted connection that closed, or a `disconnect`ed endpoint), dropped.
+    pub dropped_on_disconnect: u64,
+    /// Messages that linger could not write before the socket closed.
+    pub unsent_on_close: u64,
+    /// Connections closed because the peer broke the protocol.
+    pub protocol_errors: u64,
+}
