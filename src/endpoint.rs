@@ -130,7 +130,8 @@ impl FromStr for Endpoint {
         let port = if port == "*" {
             0
         } else {
-            port.parse::<u16>().map_err(|_| invalid("port must be 0..=65535 or '*'"))?
+            port.parse::<u16>()
+                .map_err(|_| invalid("port must be 0..=65535 or '*'"))?
         };
         Ok(Endpoint::Tcp {
             host: host.to_owned(),

@@ -20,16 +20,83 @@ use std::fmt;
 /// multi.push("header").push(vec![1u8, 2, 3]);
 /// assert_eq!(multi.frames()[1].as_ref(), &[1, 2, 3]);
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Default)]
 pub struct Message {
-    frames: Vec<Bytes>,
+    frames: Frames,
+}
+
+/// Frames, with the common single-frame case stored inline so that a
+/// one-frame message costs no allocation beyond its payload.
+#[derive(Clone)]
+enum Frames {
+    One(Bytes),
+    Many(Vec<Bytes>),
+}
+
+impl Default for Frames {
+    fn default() -> Frames {
+        Frames::Many(Vec::new())
+    }
+}
+
+impl Frames {
+    fn from_vec(mut v: Vec<Bytes>) -> Frames {
+        if v.len() == 1 {
+            if let Some(b) = v.pop() {
+                return Frames::One(b);
+            }
+        }
+        Frames::Many(v)
+    }
+
+    fn as_slice(&self) -> &[Bytes] {
+        match self {
+            Frames::One(b) => std::slice::from_ref(b),
+            Frames::Many(v) => v,
+        }
+    }
+
+    fn to_vec_mut(&mut self) -> &mut Vec<Bytes> {
+        if let Frames::One(b) = self {
+            let b = std::mem::take(b);
+            *self = Frames::Many(vec![b]);
+        }
+        match self {
+            Frames::Many(v) => v,
+            // The `if let` above replaced `One` with `Many`.
+            Frames::One(_) => unreachable!("converted above"),
+        }
+    }
+
+    fn into_vec(self) -> Vec<Bytes> {
+        match self {
+            Frames::One(b) => vec![b],
+            Frames::Many(v) => v,
+        }
+    }
+}
+
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        self.frames() == other.frames()
+    }
+}
+
+impl Eq for Message {}
+
+impl std::hash::Hash for Message {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.frames().hash(state);
+    }
 }
 
 impl Message {
     /// An empty message (no frames). Add frames with [`push`](Self::push)
     /// before sending it: sending a message with no frames is an error.
     pub fn new() -> Message {
-        Message { frames: Vec::new() }
+        Message {
+            frames: Frames::default(),
+        }
     }
 
     /// A message made of the given frames, in order.
@@ -44,76 +111,87 @@ impl Message {
         F: Into<Bytes>,
     {
         Message {
-            frames: frames.into_iter().map(Into::into).collect(),
+            frames: Frames::from_vec(frames.into_iter().map(Into::into).collect()),
         }
     }
 
     /// Append a frame; returns `self` so calls chain.
     pub fn push(&mut self, frame: impl Into<Bytes>) -> &mut Message {
-        self.frames.push(frame.into());
+        let frame = frame.into();
+        match &mut self.frames {
+            Frames::Many(v) if v.is_empty() => self.frames = Frames::One(frame),
+            f => f.to_vec_mut().push(frame),
+        }
         self
     }
 
     /// Insert a frame at the front (e.g. a routing id for a ROUTER).
     pub fn push_front(&mut self, frame: impl Into<Bytes>) -> &mut Message {
-        self.frames.insert(0, frame.into());
+        let frame = frame.into();
+        match &mut self.frames {
+            Frames::Many(v) if v.is_empty() => self.frames = Frames::One(frame),
+            f => f.to_vec_mut().insert(0, frame),
+        }
         self
     }
 
     /// Remove and return the first frame, if any.
     pub fn pop_front(&mut self) -> Option<Bytes> {
-        if self.frames.is_empty() {
-            None
-        } else {
-            Some(self.frames.remove(0))
+        match &mut self.frames {
+            Frames::One(_) => match std::mem::take(&mut self.frames) {
+                Frames::One(b) => Some(b),
+                Frames::Many(_) => None,
+            },
+            Frames::Many(v) if v.is_empty() => None,
+            Frames::Many(v) => Some(v.remove(0)),
         }
     }
 
     /// The frames, in order.
     pub fn frames(&self) -> &[Bytes] {
-        &self.frames
+        self.frames.as_slice()
     }
 
     /// The first frame, if any.
     pub fn first(&self) -> Option<&Bytes> {
-        self.frames.first()
+        self.frames().first()
     }
 
     /// The last frame, if any (the body, for enveloped messages).
     pub fn last(&self) -> Option<&Bytes> {
-        self.frames.last()
+        self.frames().last()
     }
 
     /// Number of frames.
     pub fn len(&self) -> usize {
-        self.frames.len()
+        self.frames().len()
     }
 
     /// True when the message has no frames.
     pub fn is_empty(&self) -> bool {
-        self.frames.is_empty()
+        self.frames().is_empty()
     }
 
     /// Total payload size in bytes, summed over frames.
     pub fn size(&self) -> usize {
-        self.frames.iter().map(Bytes::len).sum()
+        self.frames().iter().map(Bytes::len).sum()
     }
 
     /// Iterate over the frames.
     pub fn iter(&self) -> std::slice::Iter<'_, Bytes> {
-        self.frames.iter()
+        self.frames().iter()
     }
 
     /// Take the frames out.
     pub fn into_frames(self) -> Vec<Bytes> {
-        self.frames
+        self.frames.into_vec()
     }
 }
 
 impl fmt::Debug for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut list = f.debug_list();
-        for frame in &self.frames {
+        for frame in self.frames() {
             match std::str::from_utf8(frame) {
                 Ok(s) if frame.len() <= 64 => list.entry(&s),
                 _ if frame.len() <= 32 => list.entry(&frame.as_ref()),
@@ -126,7 +204,9 @@ impl fmt::Debug for Message {
 
 impl From<Bytes> for Message {
     fn from(b: Bytes) -> Message {
-        Message { frames: vec![b] }
+        Message {
+            frames: Frames::One(b),
+        }
     }
 }
 
@@ -168,14 +248,16 @@ impl<const N: usize> From<&[u8; N]> for Message {
 
 impl From<Vec<Bytes>> for Message {
     fn from(frames: Vec<Bytes>) -> Message {
-        Message { frames }
+        Message {
+            frames: Frames::from_vec(frames),
+        }
     }
 }
 
 impl FromIterator<Bytes> for Message {
     fn from_iter<T: IntoIterator<Item = Bytes>>(iter: T) -> Message {
         Message {
-            frames: iter.into_iter().collect(),
+            frames: Frames::from_vec(iter.into_iter().collect()),
         }
     }
 }
@@ -184,7 +266,7 @@ impl IntoIterator for Message {
     type Item = Bytes;
     type IntoIter = std::vec::IntoIter<Bytes>;
     fn into_iter(self) -> Self::IntoIter {
-        self.frames.into_iter()
+        self.frames.into_vec().into_iter()
     }
 }
 
@@ -192,7 +274,7 @@ impl<'a> IntoIterator for &'a Message {
     type Item = &'a Bytes;
     type IntoIter = std::slice::Iter<'a, Bytes>;
     fn into_iter(self) -> Self::IntoIter {
-        self.frames.iter()
+        self.frames().iter()
     }
 }
 
@@ -203,9 +285,29 @@ mod tests {
     #[test]
     fn conversions_make_one_frame() {
         assert_eq!(Message::from("ab").frames(), &[Bytes::from_static(b"ab")]);
-        assert_eq!(Message::from(vec![1u8]).frames(), &[Bytes::from_static(&[1])]);
+        assert_eq!(
+            Message::from(vec![1u8]).frames(),
+            &[Bytes::from_static(&[1])]
+        );
         assert_eq!(Message::from(String::from("x")).size(), 1);
         assert_eq!(Message::from(&b"xyz"[..]).size(), 3);
+    }
+
+    #[test]
+    fn equality_ignores_representation() {
+        let mut a = Message::new();
+        a.push("x");
+        let b = Message::multipart(["x"]);
+        let mut c = Message::multipart(["z", "x"]);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        c.pop_front();
+        assert_eq!(c.frames(), a.frames());
+        assert_eq!(c, a);
+        let mut e = Message::from("only");
+        assert_eq!(e.pop_front().as_deref(), Some(&b"only"[..]));
+        assert!(e.is_empty());
+        assert_eq!(e.pop_front(), None);
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// | `routing_id` | none (ROUTER peers generate one) | `ZMQ_ROUTING_ID` |
 /// | `router_mandatory` | false | `ZMQ_ROUTER_MANDATORY` |
 /// | `handshake_timeout` | 30 s | `ZMQ_HANDSHAKE_IVL` (30 s) |
+/// | `heartbeat_interval` | none (off) | `ZMQ_HEARTBEAT_IVL` (0: off) |
+/// | `heartbeat_timeout` | none (= interval) | `ZMQ_HEARTBEAT_TIMEOUT` (= interval) |
+/// | `heartbeat_ttl` | none | `ZMQ_HEARTBEAT_TTL` (0) |
 ///
 /// ```
 /// use ferromq::{Context, Options, SocketType};
@@ -79,6 +82,16 @@ pub struct Options {
     /// A connection that has not completed the greeting and handshake within
     /// this time is closed. Must be non-zero.
     pub handshake_timeout: Duration,
+    /// Send a ZMTP PING to each ZMTP 3.1 peer this often once its handshake
+    /// is done. `None`: no heartbeats.
+    pub heartbeat_interval: Option<Duration>,
+    /// After a PING, close the connection if nothing at all arrives within
+    /// this time (a connecting socket then reconnects). `None`: the interval.
+    pub heartbeat_timeout: Option<Duration>,
+    /// Sent in each PING: asks the peer to close the connection if it hears
+    /// nothing from us for this long. At most 6553.5 s (tenths of a second
+    /// on the wire).
+    pub heartbeat_ttl: Option<Duration>,
 }
 
 impl Default for Options {
@@ -93,6 +106,9 @@ impl Default for Options {
             routing_id: None,
             router_mandatory: false,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            heartbeat_interval: None,
+            heartbeat_timeout: None,
+            heartbeat_ttl: None,
         }
     }
 }
@@ -141,6 +157,30 @@ impl Options {
         self
     }
 
+    /// Turn heartbeats on: a PING every `interval`, and close when nothing
+    /// arrives within `timeout` of one.
+    pub fn with_heartbeat(mut self, interval: Duration, timeout: Duration) -> Options {
+        self.heartbeat_interval = Some(interval);
+        self.heartbeat_timeout = Some(timeout);
+        self
+    }
+    /// Set [`heartbeat_ttl`](Self::heartbeat_ttl).
+    pub fn with_heartbeat_ttl(mut self, ttl: Duration) -> Options {
+        self.heartbeat_ttl = Some(ttl);
+        self
+    }
+
+    /// The session's heartbeat settings, if heartbeats are on.
+    pub(crate) fn heartbeat(&self) -> Option<crate::proto::session::Heartbeat> {
+        let interval = self.heartbeat_interval?;
+        let ttl = self.heartbeat_ttl.unwrap_or_default();
+        Some(crate::proto::session::Heartbeat {
+            interval,
+            timeout: self.heartbeat_timeout.unwrap_or(interval),
+            ttl_deciseconds: u16::try_from(ttl.as_millis() / 100).unwrap_or(u16::MAX),
+        })
+    }
+
     /// Check every value against its documented range.
     ///
     /// ```
@@ -172,6 +212,21 @@ impl Options {
         }
         if self.handshake_timeout.is_zero() {
             return bad("handshake_timeout", "must be non-zero");
+        }
+        if self.heartbeat_interval.is_some_and(|d| d.is_zero()) {
+            return bad(
+                "heartbeat_interval",
+                "must be non-zero (use None to turn off)",
+            );
+        }
+        if self.heartbeat_timeout.is_some_and(|d| d.is_zero()) {
+            return bad("heartbeat_timeout", "must be non-zero");
+        }
+        if self
+            .heartbeat_ttl
+            .is_some_and(|d| d.as_millis() / 100 > u128::from(u16::MAX))
+        {
+            return bad("heartbeat_ttl", "must be at most 6553.5 s");
         }
         if let Some(id) = &self.routing_id {
             if id.is_empty() || id.len() > 255 {
@@ -210,17 +265,33 @@ mod tests {
                 "reconnect_interval",
             ),
             (
-                Options::default()
-                    .with_reconnect(Duration::from_secs(2), Duration::from_secs(1)),
+                Options::default().with_reconnect(Duration::from_secs(2), Duration::from_secs(1)),
                 "reconnect_interval_max",
             ),
-            (Options::default().with_max_message_size(0), "max_message_size"),
+            (
+                Options::default().with_max_message_size(0),
+                "max_message_size",
+            ),
             (Options::default().with_routing_id(""), "routing_id"),
-            (Options::default().with_routing_id(vec![0u8, 1]), "routing_id"),
-            (Options::default().with_routing_id(vec![1u8; 256]), "routing_id"),
+            (
+                Options::default().with_routing_id(vec![0u8, 1]),
+                "routing_id",
+            ),
+            (
+                Options::default().with_routing_id(vec![1u8; 256]),
+                "routing_id",
+            ),
             (
                 Options::default().with_handshake_timeout(Duration::ZERO),
                 "handshake_timeout",
+            ),
+            (
+                Options::default().with_heartbeat(Duration::ZERO, Duration::from_secs(1)),
+                "heartbeat_interval",
+            ),
+            (
+                Options::default().with_heartbeat_ttl(Duration::from_secs(7000)),
+                "heartbeat_ttl",
             ),
         ];
         for (opts, name) in cases {

@@ -30,6 +30,8 @@ pub(crate) struct Peer {
     /// The engine's connection for this peer while one is up and handshaken.
     pub(crate) conn: Option<usize>,
     /// Made by `connect`: outlives connections (messages wait for reconnect).
+    /// Shown in `Debug` output; the engine knows it from the connection.
+    #[allow(dead_code)]
     pub(crate) persistent: bool,
     /// The engine has gone for good (accepted peer disconnected, or
     /// `disconnect`): remove once `inq` is drained.

@@ -2,10 +2,11 @@
 //! engine thread: its options, its [`State`] under one mutex, and two condition
 //! variables for blocked senders and receivers.
 
+use crate::monitor::{MonitorEvent, MonitorQueue};
 use crate::options::Options;
 use crate::proto::socket_type::SocketType;
 use crate::routing::State;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 /// A socket's shared half.
 #[derive(Debug)]
@@ -21,6 +22,8 @@ pub(crate) struct Shared {
     pub(crate) recv_cv: Condvar,
     /// Signalled when a pipe gets room, a peer attaches or output drains.
     pub(crate) send_cv: Condvar,
+    /// Where monitor events go, once the application asked for them.
+    monitor: Mutex<Option<Arc<MonitorQueue>>>,
 }
 
 impl Shared {
@@ -37,6 +40,7 @@ impl Shared {
             state: Mutex::new(state),
             recv_cv: Condvar::new(),
             send_cv: Condvar::new(),
+            monitor: Mutex::new(None),
         }
     }
 
@@ -45,6 +49,23 @@ impl Shared {
     /// poisoned lock is taken over rather than propagated.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Install (or replace) the monitor queue.
+    pub(crate) fn set_monitor(&self, q: Arc<MonitorQueue>) {
+        *self.monitor.lock().unwrap_or_else(PoisonError::into_inner) = Some(q);
+    }
+
+    /// Report an event to the monitor, if there is one.
+    pub(crate) fn emit(&self, ev: MonitorEvent) {
+        let q = self
+            .monitor
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(q) = q {
+            q.push(ev);
+        }
     }
 
     /// Wake blocked receivers, if any.

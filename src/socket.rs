@@ -5,6 +5,7 @@ use crate::endpoint::Endpoint;
 use crate::engine::Cmd;
 use crate::error::{Error, Result, SendError};
 use crate::message::Message;
+use crate::monitor::{Monitor, MonitorQueue};
 use crate::options::Options;
 use crate::pipe::{Item, Peer};
 use crate::proto::socket_type::SocketType;
@@ -250,7 +251,11 @@ impl Socket {
 
     /// Send, waiting at most `timeout`: [`Error::TimedOut`] (with the message
     /// handed back) when no peer could take it in time.
-    pub fn send_timeout(&self, msg: impl Into<Message>, timeout: Duration) -> Result<(), SendError> {
+    pub fn send_timeout(
+        &self,
+        msg: impl Into<Message>,
+        timeout: Duration,
+    ) -> Result<(), SendError> {
         self.send_inner(msg.into(), Wait::timeout(timeout))
     }
 
@@ -308,7 +313,10 @@ impl Socket {
                     let mut wake = false;
                     if let Some(key) = target {
                         // Only the empty -> non-empty edge needs the engine.
-                        let edge = st.peers.get(key).is_some_and(|p| p.conn.is_some() && p.out.len() == 1);
+                        let edge = st
+                            .peers
+                            .get(key)
+                            .is_some_and(|p| p.conn.is_some() && p.out.len() == 1);
                         if edge {
                             wake = st.request_service(key);
                         }
@@ -469,7 +477,12 @@ impl Socket {
             return Ok(());
         }
         st.eof_sent = true;
-        let keys: Vec<usize> = st.peers.iter().filter(|(_, p)| !p.gone).map(|(k, _)| k).collect();
+        let keys: Vec<usize> = st
+            .peers
+            .iter()
+            .filter(|(_, p)| !p.gone)
+            .map(|(k, _)| k)
+            .collect();
         let mut wake = false;
         for k in keys {
             let connected = match st.peers.get_mut(k) {
@@ -488,6 +501,15 @@ impl Socket {
             self.ctx.mailbox.send(Cmd::Service(self.shared.id));
         }
         Ok(())
+    }
+
+    /// Start observing this socket's connection events (see [`Monitor`]).
+    /// Calling it again replaces the previous monitor, which then receives
+    /// nothing more.
+    pub fn monitor(&self) -> Monitor {
+        let q = Arc::new(MonitorQueue::new());
+        self.shared.set_monitor(q.clone());
+        Monitor { inner: q }
     }
 
     /// A snapshot of the socket's counters.

@@ -67,7 +67,10 @@ mod tests {
         let d: Vec<Duration> = (0..6).map(|_| b.next_delay()).collect();
         let bases = [100, 200, 400, 800, 1000, 1000];
         for (got, base) in d.iter().zip(bases) {
-            assert!(*got >= ms(base) && *got <= ms(base) + ms(base) / 4, "{got:?} vs {base}");
+            assert!(
+                *got >= ms(base) && *got <= ms(base) + ms(base) / 4,
+                "{got:?} vs {base}"
+            );
         }
         b.reset();
         assert!(b.next_delay() <= ms(125));

@@ -2,6 +2,8 @@
 //! messages between the session and the socket's pipes.
 
 use super::reactor::Engine;
+use crate::endpoint::Endpoint;
+use crate::monitor::{MonitorEvent, Reason};
 use crate::pipe::{Item, Peer};
 use crate::proto::session::{Event, PeerInfo, Session};
 use crate::proto::ProtoError;
@@ -50,6 +52,10 @@ pub(super) struct Conn {
     pub(super) gen: u64,
     connecting: bool,
     read_paused: bool,
+    /// The endpoint this connection belongs to (for monitor events).
+    endpoint: Endpoint,
+    /// The deadline a timer is pending for.
+    pub(super) armed: Option<Instant>,
 }
 
 impl Conn {
@@ -58,6 +64,7 @@ impl Conn {
         session: Session,
         socket: u64,
         origin: Origin,
+        endpoint: Endpoint,
         gen: u64,
         connecting: bool,
     ) -> Conn {
@@ -70,6 +77,8 @@ impl Conn {
             gen,
             connecting,
             read_paused: false,
+            endpoint,
+            armed: None,
         }
     }
 
@@ -77,8 +86,45 @@ impl Conn {
         self.session.deadline()
     }
 
+    /// Forget the peer (it was retired by someone else).
+    pub(super) fn detach_peer(&mut self) {
+        self.peer = None;
+    }
+
     pub(super) fn check_timeout(&mut self, now: Instant) -> Result<(), CloseReason> {
         self.session.on_timeout(now).map_err(CloseReason::Proto)
+    }
+}
+
+impl CloseReason {
+    /// The public form, for monitor events.
+    fn to_reason(&self) -> Reason {
+        match self {
+            CloseReason::Proto(p) => match p {
+                ProtoError::Wire(w) => Reason::Protocol(w.to_string()),
+                ProtoError::MechanismMismatch(m) => {
+                    Reason::Mechanism(String::from_utf8_lossy(m).into_owned())
+                }
+                ProtoError::IncompatibleSocketType(t) => {
+                    Reason::SocketType(String::from_utf8_lossy(t).into_owned())
+                }
+                ProtoError::UnexpectedDuringHandshake(what) => {
+                    Reason::Protocol(format!("unexpected {what} during handshake"))
+                }
+                ProtoError::PeerError(r) => {
+                    Reason::PeerError(String::from_utf8_lossy(r).into_owned())
+                }
+                ProtoError::HandshakeTimeout => Reason::HandshakeTimeout,
+                ProtoError::HeartbeatTimeout => Reason::HeartbeatTimeout,
+                ProtoError::MessageTooLarge { .. } => Reason::MessageTooLarge,
+                ProtoError::CommandInMultipart => {
+                    Reason::Protocol("command frame inside a multipart message".into())
+                }
+            },
+            CloseReason::Io(io::ErrorKind::UnexpectedEof) => Reason::PeerClosed,
+            CloseReason::Io(kind) => Reason::Io(*kind),
+            CloseReason::Rejected(why) => Reason::RoutingId(why),
+        }
     }
 }
 
@@ -116,7 +162,14 @@ impl Engine {
                 }
             }
             match conn.stream.peer_addr() {
-                Ok(_) => conn.connecting = false,
+                Ok(_) => {
+                    conn.connecting = false;
+                    if let Some(e) = self.sockets.get(&conn.socket) {
+                        e.shared.emit(MonitorEvent::Connected {
+                            endpoint: conn.endpoint.clone(),
+                        });
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
                 Err(e) => {
                     self.close_conn(key, Some(CloseReason::Io(e.kind())));
@@ -131,8 +184,9 @@ impl Engine {
         if result.is_ok() {
             result = self.conn_output(key);
         }
-        if let Err(reason) = result {
-            self.close_conn(key, Some(reason));
+        match result {
+            Err(reason) => self.close_conn(key, Some(reason)),
+            Ok(()) => self.arm_timer(key),
         }
     }
 
@@ -157,7 +211,7 @@ impl Engine {
             buf.truncate(len + n);
             match res {
                 Ok(0) => return Err(CloseReason::Io(io::ErrorKind::UnexpectedEof)),
-                Ok(_) => {}
+                Ok(_) => conn.session.on_input(Instant::now()),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     // Decode anything that arrived with the last read.
                     self.drain_session(key)?;
@@ -239,7 +293,12 @@ impl Engine {
     }
 
     /// The handshake finished: bind the connection to a peer of the socket.
-    fn attach(&mut self, key: usize, shared: &Arc<Shared>, info: PeerInfo) -> Result<(), CloseReason> {
+    fn attach(
+        &mut self,
+        key: usize,
+        shared: &Arc<Shared>,
+        info: PeerInfo,
+    ) -> Result<(), CloseReason> {
         let Some(conn) = self.conns.get_mut(key) else {
             return Ok(());
         };
@@ -279,6 +338,9 @@ impl Engine {
         }
         shared.wake_senders(&st);
         drop(st);
+        shared.emit(MonitorEvent::HandshakeSucceeded {
+            endpoint: conn.endpoint.clone(),
+        });
         conn.peer = Some(peer_key);
         if let Origin::Connected { connecter } = origin {
             if let Some(c) = self.connecters.get_mut(connecter) {
@@ -375,6 +437,23 @@ impl Engine {
         self.deregister(&mut conn.stream);
         let shared = self.sockets.get(&conn.socket).map(|e| e.shared.clone());
         if let Some(shared) = &shared {
+            if !conn.connecting {
+                let why = reason
+                    .as_ref()
+                    .map_or(Reason::Closed, CloseReason::to_reason);
+                let endpoint = conn.endpoint.clone();
+                shared.emit(if conn.session.is_active() {
+                    MonitorEvent::Disconnected {
+                        endpoint,
+                        reason: why,
+                    }
+                } else {
+                    MonitorEvent::HandshakeFailed {
+                        endpoint,
+                        reason: why,
+                    }
+                });
+            }
             let mut st = shared.lock();
             if let Some(CloseReason::Proto(_)) = reason {
                 st.stats.protocol_errors += 1;

@@ -4,6 +4,7 @@ use super::backoff::Backoff;
 use super::conn::{Conn, Origin};
 use super::{Cmd, Mailbox};
 use crate::endpoint::Endpoint;
+use crate::monitor::MonitorEvent;
 use crate::proto::session::{Session, SessionConfig};
 use crate::shared::Shared;
 use mio::net::{TcpListener, TcpStream};
@@ -53,7 +54,7 @@ pub(super) struct Connecter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Timer {
     Reconnect { connecter: usize, gen: u64 },
-    Handshake { conn: usize, gen: u64 },
+    Session { conn: usize, gen: u64 },
     Accept { listener: usize },
 }
 
@@ -197,6 +198,11 @@ impl Engine {
             .register(&mut listener, token(KIND_LISTENER, key), Interest::READABLE)
             .is_ok()
         {
+            if let Some(e) = self.sockets.get(&socket) {
+                e.shared.emit(MonitorEvent::Listening {
+                    endpoint: endpoint.clone(),
+                });
+            }
             entry.insert(Listener {
                 socket,
                 listener,
@@ -216,10 +222,19 @@ impl Engine {
             .map(|(k, _)| k)
             .collect();
         for k in &found {
-            let mut l = self.listeners.remove(*k);
-            let _ = self.poll.registry().deregister(&mut l.listener);
+            self.remove_listener(*k);
         }
         !found.is_empty()
+    }
+
+    fn remove_listener(&mut self, key: usize) {
+        let mut l = self.listeners.remove(key);
+        let _ = self.poll.registry().deregister(&mut l.listener);
+        if let Some(e) = self.sockets.get(&l.socket) {
+            e.shared.emit(MonitorEvent::Closed {
+                endpoint: l.endpoint,
+            });
+        }
     }
 
     fn disconnect(&mut self, socket: u64, endpoint: &Endpoint) -> bool {
@@ -237,18 +252,20 @@ impl Engine {
 
     fn remove_connecter(&mut self, key: usize) {
         let c = self.connecters.remove(key);
-        if let Some(conn) = c.conn {
-            if let Some(cn) = self.conns.get_mut(conn) {
-                // The connection no longer belongs to a connecter: it must
-                // not reconnect, and its peer goes for good.
-                cn.origin = Origin::Orphan;
-            }
-            self.close_conn(conn, None);
-        }
+        // Retire the peer first, under one lock, so that its slab key cannot
+        // be reused by a concurrent `connect` before we are done with it.
         if let Some(entry) = self.sockets.get(&c.socket) {
             let shared = entry.shared.clone();
             let mut st = shared.lock();
             crate::engine::conn::retire_peer(&shared, &mut st, c.peer);
+        }
+        if let Some(conn) = c.conn {
+            if let Some(cn) = self.conns.get_mut(conn) {
+                // No reconnect, and the peer is already retired.
+                cn.origin = Origin::Orphan;
+                cn.detach_peer();
+            }
+            self.close_conn(conn, None);
         }
     }
 
@@ -260,8 +277,7 @@ impl Engine {
             .map(|(k, _)| k)
             .collect();
         for k in ls {
-            let mut l = self.listeners.remove(k);
-            let _ = self.poll.registry().deregister(&mut l.listener);
+            self.remove_listener(k);
         }
         let cs: Vec<usize> = self
             .connecters
@@ -293,9 +309,16 @@ impl Engine {
                 return;
             }
             match l.listener.accept() {
-                Ok((stream, _addr)) => {
+                Ok((stream, addr)) => {
                     let socket = l.socket;
-                    self.add_conn(socket, stream, Origin::Accepted, false);
+                    let endpoint = l.endpoint.clone();
+                    if let Some(e) = self.sockets.get(&socket) {
+                        e.shared.emit(MonitorEvent::Accepted {
+                            endpoint: endpoint.clone(),
+                            peer: addr,
+                        });
+                    }
+                    self.add_conn(socket, stream, Origin::Accepted, endpoint, false);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -304,7 +327,8 @@ impl Engine {
                     // the connections we have keep working.
                     l.paused = true;
                     let at = Instant::now() + ACCEPT_BACKOFF;
-                    self.timers.push(Reverse((at, Timer::Accept { listener: key })));
+                    self.timers
+                        .push(Reverse((at, Timer::Accept { listener: key })));
                     return;
                 }
             }
@@ -317,6 +341,7 @@ impl Engine {
         socket: u64,
         mut stream: TcpStream,
         origin: Origin,
+        endpoint: Endpoint,
         connecting: bool,
     ) -> Option<usize> {
         let shared = self.sockets.get(&socket)?.shared.clone();
@@ -327,6 +352,7 @@ impl Engine {
             routing_id: shared.opts.routing_id.clone(),
             max_message_size: shared.opts.max_message_size as u64,
             handshake_timeout: shared.opts.handshake_timeout,
+            heartbeat: shared.opts.heartbeat(),
         };
         let session = Session::new(cfg, now);
         let gen = self.gen();
@@ -340,11 +366,10 @@ impl Engine {
                 Interest::READABLE | Interest::WRITABLE,
             )
             .ok()?;
-        entry.insert(Conn::new(stream, session, socket, origin, gen, connecting));
-        if let Some(deadline) = self.conns.get(key).and_then(|c| c.session_deadline()) {
-            self.timers
-                .push(Reverse((deadline, Timer::Handshake { conn: key, gen })));
-        }
+        entry.insert(Conn::new(
+            stream, session, socket, origin, endpoint, gen, connecting,
+        ));
+        self.arm_timer(key);
         Some(key)
     }
 
@@ -352,10 +377,11 @@ impl Engine {
         let Some(c) = self.connecters.get(key) else {
             return;
         };
-        let (socket, addr) = (c.socket, c.addr);
+        let (socket, addr, endpoint) = (c.socket, c.addr, c.endpoint.clone());
         match TcpStream::connect(addr) {
             Ok(stream) => {
-                match self.add_conn(socket, stream, Origin::Connected { connecter: key }, true) {
+                let origin = Origin::Connected { connecter: key };
+                match self.add_conn(socket, stream, origin, endpoint, true) {
                     Some(conn) => {
                         if let Some(c) = self.connecters.get_mut(key) {
                             c.conn = Some(conn);
@@ -376,9 +402,18 @@ impl Engine {
         c.conn = None;
         c.gen = gen;
         let delay = c.backoff.next_delay();
+        if let Some(e) = self.sockets.get(&c.socket) {
+            e.shared.emit(MonitorEvent::ConnectRetried {
+                endpoint: c.endpoint.clone(),
+                delay,
+            });
+        }
         self.timers.push(Reverse((
             Instant::now() + delay,
-            Timer::Reconnect { connecter: key, gen },
+            Timer::Reconnect {
+                connecter: key,
+                gen,
+            },
         )));
     }
 
@@ -399,14 +434,23 @@ impl Engine {
                         self.start_connect(connecter);
                     }
                 }
-                Timer::Handshake { conn, gen } => {
-                    let expired = self
+                Timer::Session { conn, gen } => {
+                    let checked = self
                         .conns
                         .get_mut(conn)
                         .filter(|c| c.gen == gen)
                         .map(|c| c.check_timeout(now));
-                    if let Some(Err(reason)) = expired {
-                        self.close_conn(conn, Some(reason));
+                    match checked {
+                        Some(Err(reason)) => self.close_conn(conn, Some(reason)),
+                        Some(Ok(())) => {
+                            // A PING may be queued; the deadline has moved.
+                            if let Err(reason) = self.conn_output(conn) {
+                                self.close_conn(conn, Some(reason));
+                            } else {
+                                self.arm_timer(conn);
+                            }
+                        }
+                        None => {}
                     }
                 }
                 Timer::Accept { listener } => {
@@ -417,6 +461,27 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Make sure a timer fires at the connection's session deadline.
+    pub(super) fn arm_timer(&mut self, key: usize) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let Some(deadline) = conn.session_deadline() else {
+            return;
+        };
+        if conn
+            .armed
+            .is_some_and(|a| a <= deadline && a > Instant::now())
+        {
+            // An earlier (or equal) timer is pending; it will re-arm.
+            return;
+        }
+        conn.armed = Some(deadline);
+        let gen = conn.gen;
+        self.timers
+            .push(Reverse((deadline, Timer::Session { conn: key, gen })));
     }
 
     pub(super) fn deregister(&mut self, stream: &mut TcpStream) {

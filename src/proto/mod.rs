@@ -36,6 +36,10 @@ pub(crate) enum ProtoError {
     /// The greeting and handshake did not finish in time.
     #[error("handshake timed out")]
     HandshakeTimeout,
+    /// Nothing arrived within the heartbeat timeout after a PING, or within
+    /// the TTL the peer asked for.
+    #[error("heartbeat timed out")]
+    HeartbeatTimeout,
     /// A message summed over its frames exceeds `max_message_size`.
     #[error("message of at least {size} bytes exceeds the limit of {limit}")]
     MessageTooLarge {

@@ -13,9 +13,7 @@
 
 use super::socket_type::SocketType;
 use super::tx::{TxQueue, ZERO_COPY_THRESHOLD};
-use super::wire::{
-    encode_header, Command, FrameDecoder, Greeting, Metadata, GREETING_LEN,
-};
+use super::wire::{encode_header, Command, FrameDecoder, Greeting, Metadata, GREETING_LEN};
 use super::ProtoError;
 use crate::message::Message;
 use bytes::{Bytes, BytesMut};
@@ -23,6 +21,11 @@ use std::time::{Duration, Instant};
 
 /// The mechanism name ferromq speaks today.
 const MECHANISM: &str = "NULL";
+
+/// Smallest per-frame limit given to the decoder, so that commands (READY with
+/// metadata, PING) fit even under a tiny `max_message_size`; data frames are
+/// still held to `max_message_size` by the per-message sum in `poll_active`.
+const MIN_FRAME_LIMIT: u64 = 64 * 1024;
 
 /// What a session needs to know about its socket.
 #[derive(Debug, Clone)]
@@ -35,6 +38,20 @@ pub(crate) struct SessionConfig {
     pub(crate) max_message_size: u64,
     /// Deadline for greeting plus handshake.
     pub(crate) handshake_timeout: Duration,
+    /// ZMTP 3.1 heartbeats, if enabled.
+    pub(crate) heartbeat: Option<Heartbeat>,
+}
+
+/// Heartbeat settings (libzmq's `ZMQ_HEARTBEAT_IVL`, `_TIMEOUT`, `_TTL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Heartbeat {
+    /// Send a PING this often.
+    pub(crate) interval: Duration,
+    /// Close if nothing at all arrives within this time after a PING.
+    pub(crate) timeout: Duration,
+    /// Ask the peer to close if it hears nothing from us for this long
+    /// (sent in each PING, in tenths of a second; zero = don't ask).
+    pub(crate) ttl_deciseconds: u16,
 }
 
 /// What the peer told us in its greeting and READY.
@@ -79,6 +96,14 @@ pub(crate) struct Session {
     partial: Vec<Bytes>,
     partial_size: u64,
     peer_minor: u8,
+    /// The latest time the engine told us.
+    now: Instant,
+    /// When to send the next PING.
+    next_ping: Option<Instant>,
+    /// A PING is outstanding: close if nothing arrives by then.
+    ping_deadline: Option<Instant>,
+    /// The peer's PING asked for a TTL: close if nothing arrives by then.
+    ttl_deadline: Option<Instant>,
 }
 
 impl Session {
@@ -86,7 +111,7 @@ impl Session {
     /// peer's first: RFC 23's deadlock rule).
     pub(crate) fn new(cfg: SessionConfig, now: Instant) -> Session {
         let mut s = Session {
-            decoder: FrameDecoder::new(cfg.max_message_size),
+            decoder: FrameDecoder::new(cfg.max_message_size.max(MIN_FRAME_LIMIT)),
             deadline: Some(now + cfg.handshake_timeout),
             cfg,
             phase: Phase::Greeting,
@@ -94,6 +119,10 @@ impl Session {
             partial: Vec::new(),
             partial_size: 0,
             peer_minor: 0,
+            now,
+            next_ping: None,
+            ping_deadline: None,
+            ttl_deadline: None,
         };
         let greeting = Greeting::new(MECHANISM, false).encode();
         s.tx.staging().extend_from_slice(&greeting);
@@ -107,6 +136,7 @@ impl Session {
     }
 
     /// Append received bytes (tests and sans-IO users).
+    #[allow(dead_code)] // tests and sans-IO harnesses
     pub(crate) fn feed(&mut self, data: &[u8]) {
         self.decoder.feed(data);
     }
@@ -121,17 +151,55 @@ impl Session {
         self.phase == Phase::Active
     }
 
-    /// When [`on_timeout`](Self::on_timeout) must be called, if ever.
+    /// When [`on_timeout`](Self::on_timeout) must next be called, if ever.
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        self.deadline
+        [
+            self.deadline,
+            self.next_ping,
+            self.ping_deadline,
+            self.ttl_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
-    /// Check the handshake deadline.
+    /// Bytes arrived from the peer at `now`: any traffic is a sign of life.
+    /// Call before [`poll`](Self::poll).
+    pub(crate) fn on_input(&mut self, now: Instant) {
+        self.now = now;
+        self.ping_deadline = None;
+        self.ttl_deadline = None;
+    }
+
+    /// Check deadlines at `now`: the handshake deadline and the heartbeat
+    /// timers. May queue a PING (write out [`tx`](Self::tx) afterwards).
     pub(crate) fn on_timeout(&mut self, now: Instant) -> Result<(), ProtoError> {
-        match self.deadline {
-            Some(d) if now >= d && self.phase != Phase::Active => Err(ProtoError::HandshakeTimeout),
-            _ => Ok(()),
+        self.now = now;
+        if let Some(d) = self.deadline {
+            if now >= d && self.phase != Phase::Active {
+                return Err(ProtoError::HandshakeTimeout);
+            }
         }
+        if self.ping_deadline.is_some_and(|d| now >= d) {
+            return Err(ProtoError::HeartbeatTimeout);
+        }
+        if self.ttl_deadline.is_some_and(|d| now >= d) {
+            return Err(ProtoError::HeartbeatTimeout);
+        }
+        if let (Some(at), Some(hb)) = (self.next_ping, self.cfg.heartbeat) {
+            if now >= at {
+                self.send_command(&Command::Ping {
+                    ttl_deciseconds: hb.ttl_deciseconds,
+                    context: Bytes::new(),
+                });
+                if self.ping_deadline.is_none() {
+                    self.ping_deadline = Some(now + hb.timeout);
+                }
+                self.next_ping = Some(now + hb.interval);
+            }
+        }
+        Ok(())
     }
 
     /// Process buffered input; returns the next event, or `Ok(None)` when more
@@ -166,6 +234,12 @@ impl Session {
                             let info = self.check_ready(metadata)?;
                             self.phase = Phase::Active;
                             self.deadline = None;
+                            // ZMTP 3.0 has no PING: only heartbeat 3.1 peers.
+                            if self.peer_minor >= 1 {
+                                if let Some(hb) = self.cfg.heartbeat {
+                                    self.next_ping = Some(self.now + hb.interval);
+                                }
+                            }
                             return Ok(Some(Event::Ready(info)));
                         }
                         Command::Error { reason } => return Err(ProtoError::PeerError(reason)),
@@ -193,9 +267,16 @@ impl Session {
                         }
                         return Ok(Some(Event::Eof));
                     }
-                    Command::Ping { context, .. } => {
+                    Command::Ping {
+                        ttl_deciseconds,
+                        context,
+                    } => {
                         let context = context.slice(..context.len().min(16));
                         self.send_command(&Command::Pong { context });
+                        if ttl_deciseconds > 0 {
+                            let ttl = Duration::from_millis(u64::from(ttl_deciseconds) * 100);
+                            self.ttl_deadline = Some(self.now + ttl);
+                        }
                     }
                     // libzmq drops READY, ERROR, PONG and unknown commands
                     // once the handshake is over; so do we.
@@ -239,7 +320,10 @@ impl Session {
 
     fn send_ready(&mut self) {
         let mut md = Metadata::new();
-        md.insert("Socket-Type", Bytes::from_static(self.cfg.socket_type.name().as_bytes()));
+        md.insert(
+            "Socket-Type",
+            Bytes::from_static(self.cfg.socket_type.name().as_bytes()),
+        );
         if self.cfg.socket_type.sends_identity() {
             md.insert("Identity", self.cfg.routing_id.clone().unwrap_or_default());
         }

@@ -94,6 +94,7 @@ impl TxQueue {
     }
 
     /// Everything queued, concatenated (tests and sans-IO peers).
+    #[allow(dead_code)] // tests and sans-IO harnesses
     pub(crate) fn take_all(&mut self) -> Vec<u8> {
         self.seal();
         let mut v = Vec::with_capacity(self.len);

@@ -75,7 +75,9 @@ mod tests {
         let busy = s.peers.insert(Peer::new(false));
         let quiet = s.peers.insert(Peer::new(false));
         for i in 0..10 {
-            s.peers[busy].inq.push_back(Item::Msg(Message::from(format!("b{i}"))));
+            s.peers[busy]
+                .inq
+                .push_back(Item::Msg(Message::from(format!("b{i}"))));
         }
         activate(&mut s, busy);
         s.peers[quiet].inq.push_back(Item::Msg(Message::from("q")));

@@ -98,8 +98,7 @@ impl State {
     /// Every upstream has finished: at least one pill was received, every
     /// remaining peer has delivered its pill, and nothing is left to read.
     pub(crate) fn end_of_stream(&self) -> bool {
-        let any_finished =
-            self.finished_gone > 0 || self.peers.iter().any(|(_, p)| p.finished);
+        let any_finished = self.finished_gone > 0 || self.peers.iter().any(|(_, p)| p.finished);
         any_finished
             && self.in_ring.is_empty()
             && self.peers.iter().all(|(_, p)| p.finished || p.gone)

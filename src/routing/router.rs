@@ -118,7 +118,10 @@ mod tests {
         let a = s.peers.insert(Peer::new(false));
         let b = s.peers.insert(Peer::new(false));
         let c = s.peers.insert(Peer::new(false));
-        assert_eq!(assign_id(&mut s, a, Some(Bytes::from_static(b"me"))).unwrap(), "me");
+        assert_eq!(
+            assign_id(&mut s, a, Some(Bytes::from_static(b"me"))).unwrap(),
+            "me"
+        );
         assert_eq!(
             assign_id(&mut s, b, Some(Bytes::from_static(b"me"))),
             Err(BadRoutingId::Duplicate)
@@ -141,13 +144,22 @@ mod tests {
         let mut s = State::default();
         let a = s.peers.insert(Peer::new(false));
         assign_id(&mut s, a, Some(Bytes::from_static(b"a"))).unwrap();
-        assert_eq!(send(&mut s, 1, false, Message::multipart(["zz", "x"])).unwrap(), None);
+        assert_eq!(
+            send(&mut s, 1, false, Message::multipart(["zz", "x"])).unwrap(),
+            None
+        );
         assert_eq!(s.stats.dropped_unroutable, 1);
         let e = send(&mut s, 1, true, Message::multipart(["zz", "x"])).unwrap_err();
         assert!(matches!(e.0, Error::HostUnreachable));
-        assert_eq!(send(&mut s, 1, false, Message::multipart(["a", "x"])).unwrap(), Some(a));
+        assert_eq!(
+            send(&mut s, 1, false, Message::multipart(["a", "x"])).unwrap(),
+            Some(a)
+        );
         assert_eq!(s.peers[a].out.len(), 1);
-        assert_eq!(send(&mut s, 1, false, Message::multipart(["a", "y"])).unwrap(), None);
+        assert_eq!(
+            send(&mut s, 1, false, Message::multipart(["a", "y"])).unwrap(),
+            None
+        );
         assert_eq!(s.stats.dropped_full, 1);
         let e = send(&mut s, 1, true, Message::multipart(["a", "y"])).unwrap_err();
         assert!(matches!(e.0, Error::WouldBlock));

@@ -1,0 +1,29 @@
+//! `remote_thr <connect-to> <message-size> <message-count>`: libzmq's
+//! throughput sender, for ferromq. Connects a PUSH and sends the messages.
+use bytes::Bytes;
+use ferromq::{Context, Message, Options, SocketType};
+use std::time::Duration;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() != 4 {
+        eprintln!("usage: remote_thr <connect-to> <message-size> <message-count>");
+        std::process::exit(1);
+    }
+    let size: usize = args[2].parse()?;
+    let count: u64 = args[3].parse()?;
+    let ctx = Context::new()?;
+    let opts = Options::default().with_linger(Duration::from_secs(60));
+    let push = ctx.socket_with(SocketType::Push, opts)?;
+    push.connect(&args[1])?;
+    let body = Bytes::from(vec![0u8; size]);
+    for _ in 0..count {
+        push.send(Message::from(body.clone()))?;
+    }
+    let report = push.close();
+    if report.unsent > 0 {
+        eprintln!("{} messages could not be sent", report.unsent);
+        std::process::exit(1);
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! Monitor events: a bounded stream of what happens to a socket's
+//! connections, for the application to observe.
+
+use crate::endpoint::Endpoint;
+use crate::error::{Error, Result};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How many events a monitor holds before it starts counting misses.
+pub const MONITOR_CAPACITY: usize = 1024;
+
+/// Why a handshake failed or a connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reason {
+    /// The peer sent bytes that break ZMTP (bad greeting, frame, command or
+    /// metadata); the text says which.
+    Protocol(String),
+    /// The peer's greeting names another security mechanism.
+    Mechanism(String),
+    /// The peer's socket type cannot talk to ours.
+    SocketType(String),
+    /// The greeting and handshake did not finish within `handshake_timeout`.
+    HandshakeTimeout,
+    /// Nothing arrived within the heartbeat timeout (or the peer's TTL).
+    HeartbeatTimeout,
+    /// The peer sent a ZMTP ERROR command with this reason.
+    PeerError(String),
+    /// The peer announced a routing id this ROUTER refuses (zero-led,
+    /// over 255 bytes, or already in use).
+    RoutingId(&'static str),
+    /// The peer sent a message larger than `max_message_size`.
+    MessageTooLarge,
+    /// The peer closed the connection.
+    PeerClosed,
+    /// A network error.
+    Io(std::io::ErrorKind),
+    /// Our side closed it (`close`, `disconnect`, or the socket closing).
+    Closed,
+}
+
+/// One thing that happened to a socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MonitorEvent {
+    /// `bind` succeeded: accepting on this endpoint.
+    Listening {
+        /// The bound endpoint (real port).
+        endpoint: Endpoint,
+    },
+    /// A listener accepted a TCP connection (its handshake follows).
+    Accepted {
+        /// The listener's endpoint.
+        endpoint: Endpoint,
+        /// The peer's address.
+        peer: SocketAddr,
+    },
+    /// An outgoing TCP connection was established (its handshake follows).
+    Connected {
+        /// The endpoint connected to.
+        endpoint: Endpoint,
+    },
+    /// A connect attempt failed or a connection was lost; the next attempt
+    /// starts after `delay`.
+    ConnectRetried {
+        /// The endpoint.
+        endpoint: Endpoint,
+        /// Backoff before the next attempt.
+        delay: Duration,
+    },
+    /// Greeting and handshake completed; messages may flow.
+    HandshakeSucceeded {
+        /// The endpoint (listener's, or the one connected to).
+        endpoint: Endpoint,
+    },
+    /// The connection was closed before its handshake completed.
+    HandshakeFailed {
+        /// The endpoint.
+        endpoint: Endpoint,
+        /// Why.
+        reason: Reason,
+    },
+    /// A connection whose handshake had completed was closed.
+    Disconnected {
+        /// The endpoint.
+        endpoint: Endpoint,
+        /// Why.
+        reason: Reason,
+    },
+    /// A listener was closed (`unbind` or socket close).
+    Closed {
+        /// The endpoint it listened on.
+        endpoint: Endpoint,
+    },
+}
+
+#[derive(Debug)]
+pub(crate) struct MonitorQueue {
+    q: Mutex<VecDeque<MonitorEvent>>,
+    cv: Condvar,
+    missed: AtomicU64,
+}
+
+impl MonitorQueue {
+    pub(crate) fn new() -> MonitorQueue {
+        MonitorQueue {
+            q: Mutex::new(VecDeque::new()),
+            cv: Condvar::new(),
+            missed: AtomicU64::new(0),
+        }
+    }
+
+    /// Queue an event; when full, count it as missed instead (a slow
+    /// observer never makes memory grow).
+    pub(crate) fn push(&self, ev: MonitorEvent) {
+        let mut q = self.q.lock().unwrap_or_else(PoisonError::into_inner);
+        if q.len() >= MONITOR_CAPACITY {
+            self.missed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        q.push_back(ev);
+        drop(q);
+        self.cv.notify_one();
+    }
+}
+
+/// The receiving end of a socket's monitor events, from
+/// [`Socket::monitor`](crate::Socket::monitor).
+///
+/// Holds at most [`MONITOR_CAPACITY`] events; events that arrive while it is
+/// full are counted in [`missed`](Self::missed) and discarded.
+///
+/// ```
+/// use ferromq::{Context, MonitorEvent, SocketType};
+/// use std::time::Duration;
+/// let ctx = Context::new().unwrap();
+/// let pull = ctx.socket(SocketType::Pull).unwrap();
+/// let mon = pull.monitor();
+/// let ep = pull.bind("tcp://127.0.0.1:0").unwrap();
+/// let ev = mon.recv_timeout(Duration::from_secs(5)).unwrap();
+/// assert_eq!(ev, MonitorEvent::Listening { endpoint: ep });
+/// ```
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    pub(crate) inner: Arc<MonitorQueue>,
+}
+
+impl Monitor {
+    /// The next event, waiting at most `timeout` ([`Error::TimedOut`]).
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<MonitorEvent> {
+        let deadline = Instant::now() + timeout;
+        let mut q = self.inner.q.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(ev) = q.pop_front() {
+                return Ok(ev);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::TimedOut);
+            }
+            q = self
+                .inner
+                .cv
+                .wait_timeout(q, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// The next event if one is queued ([`Error::WouldBlock`] otherwise).
+    pub fn try_recv(&self) -> Result<MonitorEvent> {
+        let mut q = self.inner.q.lock().unwrap_or_else(PoisonError::into_inner);
+        q.pop_front().ok_or(Error::WouldBlock)
+    }
+
+    /// Events discarded because the monitor was full.
+    pub fn missed(&self) -> u64 {
+        self.inner.missed.load(Ordering::Relaxed)
+    }
+}
