@@ -18,6 +18,8 @@ pub const DEFAULT_RECONNECT_INTERVAL: Duration = Duration::from_millis(100);
 pub const DEFAULT_RECONNECT_INTERVAL_MAX: Duration = Duration::from_secs(5);
 /// Default maximum message size (sum of all frames): 64 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
+/// Default cap on connections per listener still in their handshake.
+pub const DEFAULT_MAX_PENDING_HANDSHAKES: usize = 128;
 /// Default handshake deadline (libzmq's `ZMQ_HANDSHAKE_IVL`).
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -34,6 +36,7 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// | `routing_id` | none (ROUTER peers generate one) | `ZMQ_ROUTING_ID` |
 /// | `router_mandatory` | false | `ZMQ_ROUTER_MANDATORY` |
 /// | `handshake_timeout` | 30 s | `ZMQ_HANDSHAKE_IVL` (30 s) |
+/// | `max_pending_handshakes` | 128 per listener | none |
 /// | `heartbeat_interval` | none (off) | `ZMQ_HEARTBEAT_IVL` (0: off) |
 /// | `heartbeat_timeout` | none (= interval) | `ZMQ_HEARTBEAT_TIMEOUT` (= interval) |
 /// | `heartbeat_ttl` | none | `ZMQ_HEARTBEAT_TTL` (0) |
@@ -56,6 +59,8 @@ pub struct Options {
     pub send_hwm: usize,
     /// Incoming messages queued per peer before ferromq stops reading from that
     /// peer (TCP flow control then pushes back on the sender). At least 1.
+    /// `recv` moves up to `min(recv_hwm, 128)` messages at a time out of the
+    /// pipes into the socket, so a socket holds at most that many more.
     pub recv_hwm: usize,
     /// How long [`Socket::close`](crate::Socket::close) (and drop) waits for
     /// queued messages to be written before giving up and reporting them.
@@ -75,13 +80,18 @@ pub struct Options {
     /// reserved for generated ones).
     pub routing_id: Option<Bytes>,
     /// ROUTER only: when a message names an unknown peer, fail with
-    /// [`Error::HostUnreachable`]; when the peer's pipe is full, fail with
-    /// [`Error::WouldBlock`]. When false, such messages are dropped and counted
+    /// [`Error::HostUnreachable`]; when the peer's pipe is full, fail at once
+    /// with [`Error::WouldBlock`], even from the blocking `send` (a ROUTER
+    /// never blocks; libzmq's blocking send would wait instead). When false, such messages are dropped and counted
     /// in [`SocketStats`](crate::SocketStats).
     pub router_mandatory: bool,
     /// A connection that has not completed the greeting and handshake within
     /// this time is closed. Must be non-zero.
     pub handshake_timeout: Duration,
+    /// Most accepted connections per listener that may be in their greeting
+    /// or handshake at once; beyond it, new connections wait in the kernel's
+    /// backlog, so slow or silent clients cannot exhaust the socket. At least 1.
+    pub max_pending_handshakes: usize,
     /// Send a ZMTP PING to each ZMTP 3.1 peer this often once its handshake
     /// is done. `None`: no heartbeats.
     pub heartbeat_interval: Option<Duration>,
@@ -106,6 +116,7 @@ impl Default for Options {
             routing_id: None,
             router_mandatory: false,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            max_pending_handshakes: DEFAULT_MAX_PENDING_HANDSHAKES,
             heartbeat_interval: None,
             heartbeat_timeout: None,
             heartbeat_ttl: None,
@@ -149,6 +160,11 @@ impl Options {
     /// Set [`router_mandatory`](Self::router_mandatory).
     pub fn with_router_mandatory(mut self, on: bool) -> Options {
         self.router_mandatory = on;
+        self
+    }
+    /// Set [`max_pending_handshakes`](Self::max_pending_handshakes).
+    pub fn with_max_pending_handshakes(mut self, n: usize) -> Options {
+        self.max_pending_handshakes = n;
         self
     }
     /// Set [`handshake_timeout`](Self::handshake_timeout).
@@ -212,6 +228,9 @@ impl Options {
         }
         if self.handshake_timeout.is_zero() {
             return bad("handshake_timeout", "must be non-zero");
+        }
+        if self.max_pending_handshakes == 0 {
+            return bad("max_pending_handshakes", "must be at least 1");
         }
         if self.heartbeat_interval.is_some_and(|d| d.is_zero()) {
             return bad(

@@ -83,6 +83,7 @@ impl Peer {
     }
 
     /// Take the next outgoing item.
+    #[cfg(test)]
     pub(crate) fn pop_out(&mut self) -> Option<Item> {
         let item = self.out.pop_front();
         if let Some(Item::Msg(_)) = item {

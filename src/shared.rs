@@ -24,7 +24,23 @@ pub(crate) struct Shared {
     pub(crate) send_cv: Condvar,
     /// Where monitor events go, once the application asked for them.
     monitor: Mutex<Option<Arc<MonitorQueue>>>,
+    /// Called (on the engine thread) when the socket may have become
+    /// readable or writable.
+    notify: NotifySlot,
 }
+
+/// Holder of the readiness callback (a closure has no `Debug`).
+#[derive(Default)]
+struct NotifySlot(Mutex<Option<Notify>>);
+
+impl std::fmt::Debug for NotifySlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NotifySlot")
+    }
+}
+
+/// A readiness callback.
+pub(crate) type Notify = Arc<dyn Fn() + Send + Sync>;
 
 impl Shared {
     /// A socket's shared state with no peers.
@@ -41,6 +57,7 @@ impl Shared {
             recv_cv: Condvar::new(),
             send_cv: Condvar::new(),
             monitor: Mutex::new(None),
+            notify: NotifySlot::default(),
         }
     }
 
@@ -68,17 +85,41 @@ impl Shared {
         }
     }
 
-    /// Wake blocked receivers, if any.
+    /// Install (or remove) the readiness callback.
+    pub(crate) fn set_notify(&self, f: Option<Notify>) {
+        *self.notify.0.lock().unwrap_or_else(PoisonError::into_inner) = f;
+    }
+
+    fn call_notify(&self) {
+        let f = self
+            .notify
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(f) = f {
+            f();
+        }
+    }
+
+    /// Wake blocked receivers, if any, and the readiness callback.
     pub(crate) fn wake_receivers(&self, st: &State) {
         if st.recv_waiters > 0 {
             self.recv_cv.notify_all();
         }
+        if st.has_notify {
+            self.call_notify();
+        }
     }
 
-    /// Wake blocked senders (and a closing thread waiting for linger), if any.
+    /// Wake blocked senders (and a closing thread waiting for linger), if
+    /// any, and the readiness callback.
     pub(crate) fn wake_senders(&self, st: &State) {
         if st.send_waiters > 0 {
             self.send_cv.notify_all();
+        }
+        if st.has_notify {
+            self.call_notify();
         }
     }
 }

@@ -13,10 +13,14 @@ use crate::routing::{fq, lb, router, State};
 use crate::shared::Shared;
 use crate::stats::SocketStats;
 use bytes::Bytes;
+use std::collections::VecDeque;
 use std::net::TcpListener;
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+/// Most items one `recv` takes from the pipes at once (see `Socket::local`).
+const RECV_BATCH: usize = 128;
 
 /// How long to wait for the engine to acknowledge a command.
 const ENGINE_REPLY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -102,6 +106,9 @@ pub struct Socket {
     ctx: Arc<ContextInner>,
     bound: Mutex<Vec<(String, Endpoint)>>,
     connected: Mutex<Vec<(String, Endpoint)>>,
+    /// Items already taken from the pipes (in fair order) by an earlier
+    /// `recv`, handed out before the pipes are looked at again.
+    local: Mutex<VecDeque<Incoming>>,
 }
 
 fn lock_list(m: &Mutex<Vec<(String, Endpoint)>>) -> MutexGuard<'_, Vec<(String, Endpoint)>> {
@@ -115,6 +122,7 @@ impl Socket {
             ctx,
             bound: Mutex::new(Vec::new()),
             connected: Mutex::new(Vec::new()),
+            local: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -329,7 +337,9 @@ impl Socket {
                 }
                 Err((e, m)) => {
                     msg = m;
-                    if !matches!(e, Error::WouldBlock) {
+                    // A ROUTER never blocks: with router_mandatory a full
+                    // pipe is an immediate WouldBlock, as the issue asks.
+                    if !matches!(e, Error::WouldBlock) || shared.ty.uses_routing_ids() {
                         return Err(SendError::new(e, msg));
                     }
                     st = match self.wait_on(st, wait, true) {
@@ -425,36 +435,65 @@ impl Socket {
                 socket_type: shared.ty.name(),
             });
         }
-        let mut st = shared.lock();
         loop {
-            if st.closed {
-                return Err(Error::Closed);
+            if let Some(x) = self.local().pop_front() {
+                return Ok(x);
             }
-            if let Some(taken) = fq::recv(&mut st, shared.opts.recv_hwm) {
-                let wake = taken.resume && st.request_service(taken.key);
-                let out = match taken.item {
-                    Item::Msg(mut m) => {
-                        st.stats.messages_received += 1;
-                        if shared.ty.uses_routing_ids() {
-                            m.push_front(taken.routing_id.unwrap_or_default());
-                        }
-                        Incoming::Message(m)
-                    }
-                    Item::Eof => Incoming::Finished {
-                        routing_id: taken.routing_id.filter(|_| shared.ty.uses_routing_ids()),
-                    },
-                };
-                drop(st);
-                if wake {
-                    self.ctx.mailbox.send(Cmd::Service(shared.id));
+            let mut st = shared.lock();
+            loop {
+                if st.closed {
+                    return Err(Error::Closed);
                 }
-                return Ok(out);
+                // Take a batch in fair order, so that the next calls need
+                // not touch the lock the engine contends for.
+                let limit = RECV_BATCH.min(shared.opts.recv_hwm);
+                let mut batch = Vec::new();
+                let mut wake = false;
+                while batch.len() < limit {
+                    let Some(taken) = fq::recv(&mut st, shared.opts.recv_hwm) else {
+                        break;
+                    };
+                    wake |= taken.resume && st.request_service(taken.key);
+                    batch.push(match taken.item {
+                        Item::Msg(mut m) => {
+                            st.stats.messages_received += 1;
+                            if shared.ty.uses_routing_ids() {
+                                m.push_front(taken.routing_id.unwrap_or_default());
+                            }
+                            Incoming::Message(m)
+                        }
+                        Item::Eof => Incoming::Finished {
+                            routing_id: taken.routing_id.filter(|_| shared.ty.uses_routing_ids()),
+                        },
+                    });
+                }
+                if !batch.is_empty() {
+                    drop(st);
+                    if wake {
+                        self.ctx.mailbox.send(Cmd::Service(shared.id));
+                    }
+                    let mut items = batch.into_iter();
+                    let first = items.next();
+                    self.local().extend(items);
+                    if let Some(first) = first {
+                        return Ok(first);
+                    }
+                    break;
+                }
+                if st.end_of_stream() {
+                    drop(st);
+                    if self.local().is_empty() {
+                        return Err(Error::EndOfStream);
+                    }
+                    break;
+                }
+                st = self.wait_on(st, wait, false)?;
             }
-            if st.end_of_stream() {
-                return Err(Error::EndOfStream);
-            }
-            st = self.wait_on(st, wait, false)?;
         }
+    }
+
+    fn local(&self) -> MutexGuard<'_, VecDeque<Incoming>> {
+        self.local.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Send the end-of-stream pill to every peer, behind everything already
@@ -503,6 +542,49 @@ impl Socket {
         Ok(())
     }
 
+    /// Register a callback that the I/O thread calls whenever this socket may
+    /// have become readable or writable (input arrived, a pipe got room, a
+    /// peer attached, the stream ended). Use it to drive a socket from your
+    /// own event loop: wake that loop from the callback, then check
+    /// [`readiness`](Self::readiness) or call the `try_` forms until they
+    /// would block. The callback runs on the I/O thread, possibly while the
+    /// socket's lock is held: keep it short and never call back into the
+    /// socket from it. Calls may be spurious; none is lost after an edge.
+    /// Replaces any previous callback.
+    ///
+    /// ```
+    /// use ferromq::{Context, SocketType};
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// let ctx = Context::new()?;
+    /// let pull = ctx.socket(SocketType::Pull)?;
+    /// let ep = pull.bind("tcp://127.0.0.1:0")?;
+    /// let (flag, seen) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    /// let f = flag.clone();
+    /// pull.set_notify(move || f.store(true, Ordering::SeqCst)); // e.g. mio::Waker::wake
+    /// let push = ctx.socket(SocketType::Push)?;
+    /// push.connect(&ep.to_string())?;
+    /// push.send("hi")?;
+    /// while !seen.load(Ordering::SeqCst) {
+    ///     if flag.swap(false, Ordering::SeqCst) && pull.readiness().readable {
+    ///         assert_eq!(pull.try_recv()?.frames()[0], "hi");
+    ///         seen.store(true, Ordering::SeqCst);
+    ///     }
+    ///     std::thread::yield_now();
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_notify(&self, f: impl Fn() + Send + Sync + 'static) {
+        self.shared.set_notify(Some(Arc::new(f)));
+        self.shared.lock().has_notify = true;
+    }
+
+    /// Remove the readiness callback.
+    pub fn clear_notify(&self) {
+        self.shared.lock().has_notify = false;
+        self.shared.set_notify(None);
+    }
+
     /// Start observing this socket's connection events (see [`Monitor`]).
     /// Calling it again replaces the previous monitor, which then receives
     /// nothing more.
@@ -521,7 +603,8 @@ impl Socket {
     pub fn readiness(&self) -> Readiness {
         let st = self.shared.lock();
         let ty = self.shared.ty;
-        let readable = ty.can_recv() && (!st.in_ring.is_empty() || st.end_of_stream());
+        let readable = ty.can_recv()
+            && (!st.in_ring.is_empty() || st.end_of_stream() || !self.local().is_empty());
         let writable = ty.can_send()
             && !st.closing
             && !st.eof_sent
@@ -577,8 +660,7 @@ impl Socket {
                 break;
             }
         }
-        let unsent = st.unsent();
-        st.stats.unsent_on_close = unsent as u64;
+        let queued = st.unsent();
         st.closed = true;
         shared.recv_cv.notify_all();
         shared.send_cv.notify_all();
@@ -588,7 +670,9 @@ impl Socket {
             socket: shared.id,
             reply: tx,
         });
-        let _ = rx.recv_timeout(ENGINE_REPLY_TIMEOUT);
+        let held = rx.recv_timeout(ENGINE_REPLY_TIMEOUT).unwrap_or(0);
+        let unsent = queued + held;
+        shared.lock().stats.unsent_on_close = unsent as u64;
         CloseReport { unsent }
     }
 }

@@ -10,6 +10,7 @@ use crate::proto::ProtoError;
 use crate::routing::{fq, lb, router, State};
 use crate::shared::Shared;
 use mio::net::TcpStream;
+use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,8 +23,9 @@ const MAX_SLICES: usize = 64;
 /// How a connection came to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Origin {
-    /// Accepted by a listener: its peer goes when it goes.
-    Accepted,
+    /// Accepted by a listener (slab key and generation): its peer goes when
+    /// it goes.
+    Accepted { listener: usize, gen: u64 },
     /// Made by a connecter, which reconnects when it goes.
     Connected { connecter: usize },
     /// Its connecter was removed (`disconnect`): no reconnect.
@@ -56,6 +58,12 @@ pub(super) struct Conn {
     endpoint: Endpoint,
     /// The deadline a timer is pending for.
     pub(super) armed: Option<Instant>,
+    /// Items taken from the peer's out-pipe, not yet encoded.
+    staged: VecDeque<Item>,
+    /// The handshake completed and the socket accepted the peer.
+    attached: bool,
+    /// Items encoded into the session's write queue since it was last empty.
+    tx_items: usize,
 }
 
 impl Conn {
@@ -79,11 +87,18 @@ impl Conn {
             read_paused: false,
             endpoint,
             armed: None,
+            staged: VecDeque::new(),
+            attached: false,
+            tx_items: 0,
         }
     }
 
     pub(super) fn session_deadline(&self) -> Option<Instant> {
         self.session.deadline()
+    }
+
+    fn session_tx_empty(&self) -> bool {
+        self.session.tx_len() == 0
     }
 
     /// Forget the peer (it was retired by someone else).
@@ -162,6 +177,12 @@ impl Engine {
                 }
             }
             match conn.stream.peer_addr() {
+                Ok(peer) if conn.stream.local_addr().ok() == Some(peer) => {
+                    // TCP simultaneous open onto our own ephemeral port: a
+                    // connection to itself, never a peer.
+                    let _ = self.close_conn(key, Some(CloseReason::Io(io::ErrorKind::AddrInUse)));
+                    return;
+                }
                 Ok(_) => {
                     conn.connecting = false;
                     if let Some(e) = self.sockets.get(&conn.socket) {
@@ -185,7 +206,9 @@ impl Engine {
             result = self.conn_output(key);
         }
         match result {
-            Err(reason) => self.close_conn(key, Some(reason)),
+            Err(reason) => {
+                let _ = self.close_conn(key, Some(reason));
+            }
             Ok(()) => self.arm_timer(key),
         }
     }
@@ -251,43 +274,16 @@ impl Engine {
             return Ok(true);
         };
         let hwm = shared.opts.recv_hwm;
-        let mut st = shared.lock();
-        let Some(peer) = st.peers.get_mut(peer_key) else {
-            return Ok(false);
-        };
-        let mut pushed = false;
-        let mut result = Ok(true);
-        loop {
-            if peer.inq.len() >= hwm {
-                peer.read_paused = true;
-                conn.read_paused = true;
-                result = Ok(false);
-                break;
-            }
-            match conn.session.poll() {
-                Ok(Some(Event::Message(m))) => {
-                    peer.inq.push_back(Item::Msg(m));
-                    pushed = true;
-                }
-                Ok(Some(Event::Eof)) => {
-                    peer.inq.push_back(Item::Eof);
-                    pushed = true;
-                }
-                Ok(Some(Event::Ready(_))) | Ok(None) => break,
-                Err(e) => {
-                    result = Err(CloseReason::Proto(e));
-                    break;
-                }
-            }
-        }
-        if pushed {
-            fq::activate(&mut st, peer_key);
-            shared.wake_receivers(&st);
-        }
-        drop(st);
+        let mut batch = std::mem::take(&mut self.in_batch);
+        let result = drain_active(conn, &shared, peer_key, hwm, &mut batch);
+        self.in_batch = batch;
         // A PING may have queued a PONG.
-        if result.is_ok() && !conn.session.tx().is_empty() {
-            self.conn_output(key)?;
+        if result.is_ok() {
+            if let Some(conn) = self.conns.get_mut(key) {
+                if !conn.session.tx().is_empty() {
+                    self.conn_output(key)?;
+                }
+            }
         }
         result
     }
@@ -342,6 +338,8 @@ impl Engine {
             endpoint: conn.endpoint.clone(),
         });
         conn.peer = Some(peer_key);
+        conn.attached = true;
+        self.handshake_done(origin);
         if let Origin::Connected { connecter } = origin {
             if let Some(c) = self.connecters.get_mut(connecter) {
                 c.backoff.reset();
@@ -363,10 +361,11 @@ impl Engine {
         loop {
             if let (Some(shared), Some(peer_key)) = (&shared, conn.peer) {
                 if conn.session.is_active() && conn.session.tx().len() < TX_HIGH {
-                    pull_output(shared, peer_key, &mut conn.session);
+                    pull_output(shared, peer_key, conn);
                 }
             }
             if conn.session.tx().is_empty() {
+                conn.tx_items = 0;
                 if let (Some(shared), Some(peer_key)) = (&shared, conn.peer) {
                     let mut st = shared.lock();
                     if let Some(p) = st.peers.get_mut(peer_key) {
@@ -386,7 +385,12 @@ impl Engine {
             let res = conn.stream.write_vectored(&slots[..n]);
             match res {
                 Ok(0) => return Err(CloseReason::Io(io::ErrorKind::WriteZero)),
-                Ok(written) => conn.session.tx().advance(written),
+                Ok(written) => {
+                    conn.session.tx().advance(written);
+                    if conn.session.tx().is_empty() {
+                        conn.tx_items = 0;
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(CloseReason::Io(e.kind())),
@@ -429,11 +433,18 @@ impl Engine {
     }
 
     /// Close a connection; detach its peer; reconnect if it was ours.
-    pub(super) fn close_conn(&mut self, key: usize, reason: Option<CloseReason>) {
+    /// Returns how many messages the connection held that were never fully
+    /// written and are not kept for a reconnect.
+    pub(super) fn close_conn(&mut self, key: usize, reason: Option<CloseReason>) -> usize {
         if !self.conns.contains(key) {
-            return;
+            return 0;
         }
         let mut conn = self.conns.remove(key);
+        let mut lost = if conn.session_tx_empty() {
+            0
+        } else {
+            conn.tx_items
+        };
         self.deregister(&mut conn.stream);
         let shared = self.sockets.get(&conn.socket).map(|e| e.shared.clone());
         if let Some(shared) = &shared {
@@ -442,7 +453,7 @@ impl Engine {
                     .as_ref()
                     .map_or(Reason::Closed, CloseReason::to_reason);
                 let endpoint = conn.endpoint.clone();
-                shared.emit(if conn.session.is_active() {
+                shared.emit(if conn.attached {
                     MonitorEvent::Disconnected {
                         endpoint,
                         reason: why,
@@ -461,11 +472,18 @@ impl Engine {
             if let Some(peer_key) = conn.peer {
                 match conn.origin {
                     Origin::Connected { .. } => {
-                        // The pipe stays for the next connection.
+                        // The pipe stays for the next connection, and the
+                        // staged (never encoded) items go back to its front.
                         if let Some(p) = st.peers.get_mut(peer_key) {
                             p.conn = None;
                             p.tx_busy = false;
                             p.read_paused = false;
+                            while let Some(item) = conn.staged.pop_back() {
+                                if matches!(item, Item::Msg(_)) {
+                                    p.out_msgs += 1;
+                                }
+                                p.out.push_front(item);
+                            }
                         }
                         if shared.ty.uses_routing_ids() {
                             router::release_id(&mut st, peer_key);
@@ -473,7 +491,18 @@ impl Engine {
                         shared.wake_senders(&st);
                         shared.wake_receivers(&st);
                     }
-                    Origin::Accepted | Origin::Orphan => retire_peer(shared, &mut st, peer_key),
+                    Origin::Accepted { .. } | Origin::Orphan => {
+                        let staged = conn
+                            .staged
+                            .iter()
+                            .filter(|i| matches!(i, Item::Msg(_)))
+                            .count();
+                        lost += staged;
+                        if reason.is_some() {
+                            st.stats.dropped_on_disconnect += lost as u64;
+                        }
+                        retire_peer(shared, &mut st, peer_key);
+                    }
                 }
             }
         }
@@ -482,30 +511,100 @@ impl Engine {
                 self.schedule_reconnect(connecter);
             }
         }
+        lost
     }
 }
 
-/// Move messages from the peer's out-pipe into the session's write queue.
-fn pull_output(shared: &Shared, peer_key: usize, session: &mut Session) {
-    let hwm = shared.opts.send_hwm;
-    let mut st = shared.lock();
-    let Some(p) = st.peers.get_mut(peer_key) else {
-        return;
-    };
-    let was_full = p.out_full(hwm);
-    let mut pulled = false;
-    while session.tx().len() < TX_HIGH {
-        match p.pop_out() {
-            Some(Item::Msg(m)) => session.send_message(&m),
-            Some(Item::Eof) => session.send_eof(),
+/// Most messages decoded per lock of the socket state.
+const IN_BATCH: usize = 256;
+
+/// Decode messages outside the socket lock, then hand them over under one
+/// lock per batch; pause at the receive HWM. Returns false when paused.
+fn drain_active(
+    conn: &mut Conn,
+    shared: &Shared,
+    peer_key: usize,
+    hwm: usize,
+    batch: &mut Vec<Item>,
+) -> Result<bool, CloseReason> {
+    loop {
+        let room = {
+            let mut st = shared.lock();
+            let Some(peer) = st.peers.get_mut(peer_key) else {
+                return Ok(false);
+            };
+            let room = hwm.saturating_sub(peer.inq.len());
+            if room == 0 {
+                peer.read_paused = true;
+                conn.read_paused = true;
+                return Ok(false);
+            }
+            room.min(IN_BATCH)
+        };
+        batch.clear();
+        let mut error = None;
+        while batch.len() < room {
+            match conn.session.poll() {
+                Ok(Some(Event::Message(m))) => batch.push(Item::Msg(m)),
+                Ok(Some(Event::Eof)) => batch.push(Item::Eof),
+                Ok(Some(Event::Ready(_))) | Ok(None) => break,
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        let full_batch = batch.len() == room;
+        if !batch.is_empty() {
+            let mut st = shared.lock();
+            if let Some(peer) = st.peers.get_mut(peer_key) {
+                peer.inq.extend(batch.drain(..));
+            }
+            fq::activate(&mut st, peer_key);
+            shared.wake_receivers(&st);
+        }
+        if let Some(e) = error {
+            return Err(CloseReason::Proto(e));
+        }
+        if !full_batch {
+            // The session needs more bytes.
+            return Ok(true);
+        }
+    }
+}
+
+/// Encode staged items into the session until its write queue is full.
+fn encode_staged(conn: &mut Conn) {
+    while conn.session.tx().len() < TX_HIGH {
+        match conn.staged.pop_front() {
+            Some(Item::Msg(m)) => conn.session.send_message(&m),
+            Some(Item::Eof) => conn.session.send_eof(),
             None => break,
         }
-        pulled = true;
+        conn.tx_items += 1;
     }
-    if pulled {
-        p.tx_busy = true;
-        if was_full && !p.out_full(hwm) {
-            shared.wake_senders(&st);
+}
+
+/// Move the peer's whole out-pipe into the connection's staging queue (one
+/// O(1) swap under the lock) and encode from it outside the lock. The pipe
+/// has room again at once, so blocked senders are woken.
+fn pull_output(shared: &Shared, peer_key: usize, conn: &mut Conn) {
+    encode_staged(conn);
+    if !conn.staged.is_empty() || conn.session.tx().len() >= TX_HIGH {
+        return;
+    }
+    {
+        let mut st = shared.lock();
+        let Some(p) = st.peers.get_mut(peer_key) else {
+            return;
+        };
+        if p.out.is_empty() {
+            return;
         }
+        std::mem::swap(&mut p.out, &mut conn.staged);
+        p.out_msgs = 0;
+        p.tx_busy = true;
+        shared.wake_senders(&st);
     }
+    encode_staged(conn);
 }

@@ -50,8 +50,12 @@ pub(crate) enum Cmd {
     },
     /// Look at the peers listed in the socket's service list.
     Service(u64),
-    /// Close everything the socket has; replies when done.
-    Close { socket: u64, reply: SyncSender<()> },
+    /// Close everything the socket has; replies with the number of messages
+    /// its connections still held (discarded).
+    Close {
+        socket: u64,
+        reply: SyncSender<usize>,
+    },
     /// Stop the engine thread.
     Shutdown,
 }

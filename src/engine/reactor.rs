@@ -37,7 +37,14 @@ pub(super) struct Listener {
     socket: u64,
     listener: TcpListener,
     endpoint: Endpoint,
+    /// Accepting is paused after an accept error (e.g. out of descriptors).
     paused: bool,
+    /// Accepted connections still in their greeting or handshake.
+    pub(super) handshaking: usize,
+    /// Accepting stopped because `handshaking` reached the cap.
+    pub(super) capped: bool,
+    /// Distinguishes this listener from a later one with the same slab key.
+    pub(super) gen: u64,
 }
 
 pub(super) struct Connecter {
@@ -68,6 +75,8 @@ pub(crate) struct Engine {
     pub(super) connecters: Slab<Connecter>,
     timers: BinaryHeap<Reverse<(Instant, Timer)>>,
     next_gen: u64,
+    /// Reused buffer for decoded input.
+    pub(super) in_batch: Vec<crate::pipe::Item>,
 }
 
 impl Engine {
@@ -81,6 +90,7 @@ impl Engine {
             connecters: Slab::new(),
             timers: BinaryHeap::new(),
             next_gen: 1,
+            in_batch: Vec::new(),
         }
     }
 
@@ -179,8 +189,8 @@ impl Engine {
                 }
                 Cmd::Service(socket) => self.service(socket),
                 Cmd::Close { socket, reply } => {
-                    self.close_socket(socket);
-                    let _ = reply.send(());
+                    let lost = self.close_socket(socket);
+                    let _ = reply.send(lost);
                 }
                 Cmd::Shutdown => return false,
             }
@@ -203,11 +213,16 @@ impl Engine {
                     endpoint: endpoint.clone(),
                 });
             }
+            let gen = self.next_gen + 1;
+            self.next_gen = gen;
             entry.insert(Listener {
                 socket,
                 listener,
                 endpoint,
                 paused: false,
+                handshaking: 0,
+                capped: false,
+                gen,
             });
             // Connections may already be waiting in the backlog.
             self.accept(key);
@@ -265,11 +280,13 @@ impl Engine {
                 cn.origin = Origin::Orphan;
                 cn.detach_peer();
             }
-            self.close_conn(conn, None);
+            let _ = self.close_conn(conn, None);
         }
     }
 
-    fn close_socket(&mut self, socket: u64) {
+    /// Close everything of a socket; returns the messages its connections
+    /// still held (staged or partly written), now discarded.
+    fn close_socket(&mut self, socket: u64) -> usize {
         let ls: Vec<usize> = self
             .listeners
             .iter()
@@ -294,10 +311,12 @@ impl Engine {
             .filter(|(_, c)| c.socket == socket)
             .map(|(k, _)| k)
             .collect();
+        let mut lost = 0;
         for k in conns {
-            self.close_conn(k, None);
+            lost += self.close_conn(k, None);
         }
         self.sockets.remove(&socket);
+        lost
     }
 
     fn accept(&mut self, key: usize) {
@@ -305,11 +324,26 @@ impl Engine {
             let Some(l) = self.listeners.get_mut(key) else {
                 return;
             };
-            if l.paused {
+            if l.paused || l.capped {
+                return;
+            }
+            let cap = self
+                .sockets
+                .get(&l.socket)
+                .map_or(usize::MAX, |e| e.shared.opts.max_pending_handshakes);
+            if l.handshaking >= cap {
+                // Leave further connections in the kernel's backlog until
+                // some of these finish their handshake (or time out).
+                l.capped = true;
                 return;
             }
             match l.listener.accept() {
                 Ok((stream, addr)) => {
+                    l.handshaking += 1;
+                    let origin = Origin::Accepted {
+                        listener: key,
+                        gen: l.gen,
+                    };
                     let socket = l.socket;
                     let endpoint = l.endpoint.clone();
                     if let Some(e) = self.sockets.get(&socket) {
@@ -318,7 +352,12 @@ impl Engine {
                             peer: addr,
                         });
                     }
-                    self.add_conn(socket, stream, Origin::Accepted, endpoint, false);
+                    if self
+                        .add_conn(socket, stream, origin, endpoint, false)
+                        .is_none()
+                    {
+                        self.handshake_done(origin);
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -441,7 +480,9 @@ impl Engine {
                         .filter(|c| c.gen == gen)
                         .map(|c| c.check_timeout(now));
                     match checked {
-                        Some(Err(reason)) => self.close_conn(conn, Some(reason)),
+                        Some(Err(reason)) => {
+                            let _ = self.close_conn(conn, Some(reason));
+                        }
                         Some(Ok(())) => {
                             // A PING may be queued; the deadline has moved.
                             if let Err(reason) = self.conn_output(conn) {
@@ -460,6 +501,24 @@ impl Engine {
                     }
                 }
             }
+        }
+    }
+
+    /// An accepted connection left its handshake (done, failed or closed):
+    /// count it off its listener and resume accepting if it was capped.
+    pub(super) fn handshake_done(&mut self, origin: Origin) {
+        let Origin::Accepted { listener, gen } = origin else {
+            return;
+        };
+        let resume = match self.listeners.get_mut(listener) {
+            Some(l) if l.gen == gen => {
+                l.handshaking = l.handshaking.saturating_sub(1);
+                std::mem::take(&mut l.capped)
+            }
+            _ => false,
+        };
+        if resume {
+            self.accept(listener);
         }
     }
 

@@ -146,6 +146,11 @@ impl Session {
         &mut self.tx
     }
 
+    /// Bytes waiting to be written.
+    pub(crate) fn tx_len(&self) -> usize {
+        self.tx.len()
+    }
+
     /// True once both READYs are exchanged.
     pub(crate) fn is_active(&self) -> bool {
         self.phase == Phase::Active

@@ -53,6 +53,8 @@ pub(crate) struct State {
     pub(crate) recv_waiters: usize,
     /// Threads blocked in send.
     pub(crate) send_waiters: usize,
+    /// A readiness callback is installed (saves a lock when there is none).
+    pub(crate) has_notify: bool,
 }
 
 impl State {
@@ -109,12 +111,9 @@ impl State {
         self.peers.iter().all(|(_, p)| p.flushed())
     }
 
-    /// Messages still queued for output (pills not counted), plus peers with
-    /// partly written bytes in the engine.
+    /// Messages still queued in out-pipes (pills not counted). The engine
+    /// reports what its connections hold separately.
     pub(crate) fn unsent(&self) -> usize {
-        self.peers
-            .iter()
-            .map(|(_, p)| p.out_msgs + usize::from(p.tx_busy))
-            .sum()
+        self.peers.iter().map(|(_, p)| p.out_msgs).sum()
     }
 }
