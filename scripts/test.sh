@@ -33,11 +33,14 @@ done
 section "format (cargo fmt --check)"
 cargo fmt --all -- --check
 
-section "lint (cargo clippy --all-targets -- -D warnings)"
-cargo clippy --all-targets -- -D warnings
+section "lint (cargo clippy --all-targets --all-features -- -D warnings)"
+cargo clippy --all-targets --all-features -- -D warnings
 
 section "unit + integration tests (cargo test --all-targets)"
 cargo test --all-targets
+
+section "benchmarks build (cargo bench --no-run --features bench-internals)"
+cargo bench --no-run --features bench-internals
 
 section "doc tests (cargo test --doc)"
 cargo test --doc
