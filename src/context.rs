@@ -36,6 +36,14 @@ pub(crate) struct ContextInner {
     pub(crate) mailbox: Arc<Mailbox>,
     thread: Mutex<Option<JoinHandle<()>>>,
     next_id: AtomicU64,
+    unsent_on_close: AtomicU64,
+}
+
+impl ContextInner {
+    /// Count messages a closing socket had to discard.
+    pub(crate) fn note_unsent(&self, n: usize) {
+        self.unsent_on_close.fetch_add(n as u64, Ordering::Relaxed);
+    }
 }
 
 impl Drop for ContextInner {
@@ -64,8 +72,17 @@ impl Context {
                 mailbox,
                 thread: Mutex::new(Some(thread)),
                 next_id: AtomicU64::new(1),
+                unsent_on_close: AtomicU64::new(0),
             }),
         })
+    }
+
+    /// Messages that sockets of this context discarded when they were closed
+    /// or dropped because linger ran out before they could be written. An
+    /// explicit [`Socket::close`] also reports its own share in its
+    /// [`CloseReport`](crate::CloseReport).
+    pub fn unsent_on_close(&self) -> u64 {
+        self.inner.unsent_on_close.load(Ordering::Relaxed)
     }
 
     /// A socket of type `ty` with default [`Options`].

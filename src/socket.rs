@@ -317,9 +317,9 @@ impl Socket {
             };
             match routed {
                 Ok(target) => {
-                    st.stats.messages_sent += 1;
                     let mut wake = false;
                     if let Some(key) = target {
+                        st.stats.messages_sent += 1;
                         // Only the empty -> non-empty edge needs the engine.
                         let edge = st
                             .peers
@@ -396,6 +396,14 @@ impl Socket {
     /// Receive a message, blocking until one arrives. End-of-stream pills are
     /// consumed silently; once every upstream has sent one and nothing is
     /// left, this returns [`Error::EndOfStream`] at once.
+    ///
+    /// "Every upstream" means every peer this socket has *now*: each endpoint
+    /// it `connect`ed to (from the moment of the call, connected or not) and
+    /// each accepted connection whose handshake has completed. A producer
+    /// that has not connected yet cannot be waited for: if a bound consumer
+    /// must hear from several producers, have each announce itself (send a
+    /// first message) before relying on `EndOfStream`, or connect the
+    /// consumer to the producers instead.
     pub fn recv(&self) -> Result<Message> {
         self.recv_msg(Wait::Forever)
     }
@@ -620,7 +628,9 @@ impl Socket {
     /// Close the socket: stop accepting sends, wait up to the linger time for
     /// queued messages to be written, then close every connection. Returns
     /// what could not be sent (also counted in
-    /// [`SocketStats::unsent_on_close`]). Dropping a socket does the same.
+    /// [`Context::unsent_on_close`](crate::Context::unsent_on_close), which
+    /// is where a dropped socket's losses show). Dropping a socket does the
+    /// same as `close`.
     pub fn close(self) -> CloseReport {
         self.close_inner()
     }
@@ -672,7 +682,7 @@ impl Socket {
         });
         let held = rx.recv_timeout(ENGINE_REPLY_TIMEOUT).unwrap_or(0);
         let unsent = queued + held;
-        shared.lock().stats.unsent_on_close = unsent as u64;
+        self.ctx.note_unsent(unsent);
         CloseReport { unsent }
     }
 }

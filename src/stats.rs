@@ -13,7 +13,8 @@
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SocketStats {
-    /// Messages handed to the socket by `send` and queued.
+    /// Messages handed to the socket by `send` and queued (ROUTER drops are
+    /// not counted here, but in `dropped_*`).
     pub messages_sent: u64,
     /// Messages returned by `recv`.
     pub messages_received: u64,
@@ -24,8 +25,6 @@ pub struct SocketStats {
     /// Messages still queued for a peer that disconnected for good (an
     /// accepted connection that closed, or a `disconnect`ed endpoint), dropped.
     pub dropped_on_disconnect: u64,
-    /// Messages that linger could not write before the socket closed.
-    pub unsent_on_close: u64,
     /// Connections closed because the peer broke the protocol.
     pub protocol_errors: u64,
 }
