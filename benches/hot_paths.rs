@@ -23,9 +23,11 @@ fn frames(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("encode", size), &msgs, |b, m| {
             b.iter(|| bench_api::encode(black_box(m)))
         });
-        g.bench_with_input(BenchmarkId::new("decode_64k_reads", size), &stream, |b, s| {
-            b.iter(|| bench_api::decode(black_box(s), 64 * 1024))
-        });
+        g.bench_with_input(
+            BenchmarkId::new("decode_64k_reads", size),
+            &stream,
+            |b, s| b.iter(|| bench_api::decode(black_box(s), 64 * 1024)),
+        );
     }
     g.finish();
 }

@@ -31,15 +31,23 @@
 //!
 //! See `docs/ARCHITECTURE.md` for how the crate is built.
 
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub mod bench_api;
 mod context;
 mod endpoint;
 mod engine;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod message;
 mod monitor;
 mod options;
 mod pipe;
 mod proto;
+/// At-least-once queues over ROUTER/DEALER: acks, redelivery, dedup, dead letters, delays, credit, busy (`docs/RELIABLE.md`).
+pub mod reliable;
 mod routing;
 mod shared;
 mod socket;

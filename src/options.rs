@@ -74,6 +74,8 @@ pub struct Options {
     /// Largest message accepted from a peer, in bytes summed over its frames.
     /// A peer that announces a bigger frame or message loses its connection.
     /// Sending a bigger message is an [`Error::InvalidMessage`]. At least 1.
+    /// Until its handshake completes, a peer's frames (READY and its
+    /// metadata) are limited to 64 KiB, whatever this is.
     pub max_message_size: usize,
     /// Routing id announced to peers (used by a ROUTER peer to address this
     /// socket). 1 to 255 bytes, first byte not zero (zero-led ids are

@@ -106,6 +106,13 @@ impl Conn {
         self.peer = None;
     }
 
+    /// One non-blocking write of whatever is queued; errors are ignored.
+    fn flush_once(&mut self) {
+        let mut slots = [IoSlice::new(&[]); MAX_SLICES];
+        let n = self.session.tx().slices(&mut slots);
+        let _ = self.stream.write_vectored(slots.get(..n).unwrap_or(&[]));
+    }
+
     pub(super) fn check_timeout(&mut self, now: Instant) -> Result<(), CloseReason> {
         self.session.on_timeout(now).map_err(CloseReason::Proto)
     }
@@ -445,6 +452,18 @@ impl Engine {
         } else {
             conn.tx_items
         };
+        if !conn.attached
+            && !conn.connecting
+            && matches!(
+                reason,
+                Some(CloseReason::Proto(_) | CloseReason::Rejected(_))
+            )
+        {
+            // Best effort, like libzmq: let the peer have our greeting and
+            // READY before the close, so it can tell why (e.g. an
+            // incompatible socket type) instead of seeing a bare close.
+            conn.flush_once();
+        }
         self.deregister(&mut conn.stream);
         let shared = self.sockets.get(&conn.socket).map(|e| e.shared.clone());
         if let Some(shared) = &shared {
@@ -510,6 +529,11 @@ impl Engine {
             if self.connecters.contains(connecter) {
                 self.schedule_reconnect(connecter);
             }
+        }
+        if !conn.attached {
+            // It leaves its handshake (failed, timed out or closed): free
+            // its slot under the listener's max_pending_handshakes.
+            self.handshake_done(conn.origin);
         }
         lost
     }

@@ -10,10 +10,20 @@
 //!      │                         │                     │
 //!      └──── any ProtoError: the engine closes this connection only ─┘
 //! ```
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
 
 use super::socket_type::SocketType;
 use super::tx::{TxQueue, ZERO_COPY_THRESHOLD};
-use super::wire::{encode_header, Command, FrameDecoder, Greeting, Metadata, GREETING_LEN};
+use super::wire::{
+    encode_header, Command, FrameDecoder, Greeting, Metadata, WireError, GREETING_LEN,
+    SPEC_MAX_FRAME,
+};
 use super::ProtoError;
 use crate::message::Message;
 use bytes::{Bytes, BytesMut};
@@ -26,6 +36,12 @@ const MECHANISM: &str = "NULL";
 /// metadata, PING) fit even under a tiny `max_message_size`; data frames are
 /// still held to `max_message_size` by the per-message sum in `poll_active`.
 const MIN_FRAME_LIMIT: u64 = 64 * 1024;
+
+/// Largest frame accepted before the handshake completes (a READY or ERROR
+/// command with its metadata). A peer that has not completed its handshake
+/// can make us hold at most this much input, and the properties parsed from
+/// it; `max_message_size` applies only once the handshake is done.
+pub(crate) const MAX_HANDSHAKE_FRAME: u64 = 64 * 1024;
 
 /// What a session needs to know about its socket.
 #[derive(Debug, Clone)]
@@ -111,7 +127,7 @@ impl Session {
     /// peer's first: RFC 23's deadlock rule).
     pub(crate) fn new(cfg: SessionConfig, now: Instant) -> Session {
         let mut s = Session {
-            decoder: FrameDecoder::new(cfg.max_message_size.max(MIN_FRAME_LIMIT)),
+            decoder: FrameDecoder::new(MAX_HANDSHAKE_FRAME),
             deadline: Some(now + cfg.handshake_timeout),
             cfg,
             phase: Phase::Greeting,
@@ -239,6 +255,8 @@ impl Session {
                             let info = self.check_ready(metadata)?;
                             self.phase = Phase::Active;
                             self.deadline = None;
+                            self.decoder
+                                .set_max_frame_size(self.cfg.max_message_size.max(MIN_FRAME_LIMIT));
                             // ZMTP 3.0 has no PING: only heartbeat 3.1 peers.
                             if self.peer_minor >= 1 {
                                 if let Some(hb) = self.cfg.heartbeat {
@@ -258,7 +276,18 @@ impl Session {
 
     fn poll_active(&mut self) -> Result<Option<Event>, ProtoError> {
         loop {
-            let Some(frame) = self.decoder.decode()? else {
+            let frame = self.decoder.decode().map_err(|e| match e {
+                // A frame over the limit (but within ZMTP's 2^63-1) is a
+                // message over the limit, however many frames it has.
+                WireError::FrameTooLarge { size, .. } if size <= SPEC_MAX_FRAME => {
+                    ProtoError::MessageTooLarge {
+                        size,
+                        limit: self.cfg.max_message_size,
+                    }
+                }
+                e => ProtoError::Wire(e),
+            })?;
+            let Some(frame) = frame else {
                 return Ok(None);
             };
             if frame.command {

@@ -1,6 +1,13 @@
 //! The outgoing byte queue of one connection: small frames are coalesced into
 //! one buffer, large bodies are kept as their own `Bytes` (no copy) and written
 //! with vectored I/O.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
 
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
@@ -107,6 +114,7 @@ impl TxQueue {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

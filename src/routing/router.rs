@@ -66,9 +66,11 @@ pub(crate) fn assign_id(
     Ok(id)
 }
 
-/// Forget a peer's routing id.
+/// Stop routing to a peer's id (it may be taken by another peer now). The
+/// peer keeps the id as a label: messages it sent before it went, still
+/// queued, are delivered with it.
 pub(crate) fn release_id(state: &mut State, key: usize) {
-    if let Some(id) = state.peers.get_mut(key).and_then(|p| p.routing_id.take()) {
+    if let Some(id) = state.peers.get(key).and_then(|p| p.routing_id.clone()) {
         if state.routes.get(&id) == Some(&key) {
             state.routes.remove(&id);
         }

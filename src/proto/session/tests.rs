@@ -4,7 +4,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
 )]
 
 use super::*;
@@ -898,4 +899,55 @@ fn peer_ping_ttl_closes_a_silent_connection() {
     assert_eq!(drain(&mut s).unwrap().len(), 1);
     assert_eq!(s.deadline(), None);
     assert_eq!(s.on_timeout(t0 + Duration::from_secs(60)), Ok(()));
+}
+
+#[test]
+fn handshake_commands_are_limited_whatever_the_message_limit() {
+    // A READY declared larger than MAX_HANDSHAKE_FRAME is refused from its
+    // header, even though max_message_size (1 MiB here) would allow it: a
+    // peer that has not finished its handshake cannot make us parse ~10x its
+    // bytes of properties.
+    let mut s = session(SocketType::Pull);
+    s.feed(&greeting("NULL"));
+    let mut header = BytesMut::new();
+    encode_header(&mut header, false, true, (MAX_HANDSHAKE_FRAME + 1) as usize);
+    s.feed(&header);
+    assert!(matches!(
+        drain(&mut s),
+        Err(ProtoError::Wire(WireError::FrameTooLarge { .. }))
+    ));
+    // Up to the limit is fine, with as many tiny properties as fit.
+    let mut s = session(SocketType::Pull);
+    let mut md = Metadata::new();
+    md.insert("Socket-Type", Bytes::from_static(b"PUSH"));
+    while md.encoded_len() + 6 + 8 <= MAX_HANDSHAKE_FRAME as usize {
+        md.insert("a", Bytes::new());
+    }
+    s.feed(&[greeting("NULL"), command(&Command::Ready(md))].concat());
+    let events = drain(&mut s).unwrap();
+    assert!(matches!(&events[..], [Event::Ready(info)] if info.metadata.len() > 10_000));
+}
+
+#[test]
+fn a_frame_over_the_limit_is_a_message_over_the_limit() {
+    let mut c = cfg(SocketType::Pull);
+    c.max_message_size = 100;
+    for (size, too_large) in [(1u64 << 40, true), (u64::MAX, false), (1 << 63, false)] {
+        let mut s = Session::new(c.clone(), Instant::now());
+        s.feed(&push_peer_handshake());
+        let mut header = vec![0x02];
+        header.extend_from_slice(&size.to_be_bytes());
+        s.feed(&header);
+        assert!(matches!(s.poll(), Ok(Some(Event::Ready(_)))));
+        let e = s.poll().unwrap_err();
+        if too_large {
+            assert_eq!(e, ProtoError::MessageTooLarge { size, limit: 100 });
+        } else {
+            // Beyond ZMTP's 2^63-1: not a size at all.
+            assert!(matches!(
+                e,
+                ProtoError::Wire(WireError::FrameTooLarge { .. })
+            ));
+        }
+    }
 }

@@ -1,0 +1,276 @@
+//! The consumer: connects a DEALER with a fresh random routing id, declares
+//! its credit, filters duplicates, acknowledges.
+
+use super::config::ConsumerConfig;
+use super::dedup::{DedupWindow, Seen};
+use super::retry::random_u64;
+use super::wire::{Downstream, Upstream};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::message::Message;
+use crate::monitor::{Monitor, MonitorEvent};
+use crate::proto::socket_type::SocketType;
+use crate::socket::Socket;
+use bytes::Bytes;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+/// One delivery of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The message id (unique per producer instance).
+    pub id: u64,
+    /// 1 on first delivery; more means this is a redelivery (after an ack
+    /// timeout, a lost consumer, or a nack).
+    pub delivery_count: u32,
+    /// The message.
+    pub body: Message,
+    epoch: u64,
+}
+
+impl Delivery {
+    /// The producer instance (epoch) that sent it.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+}
+
+/// A consumer's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ConsumerStats {
+    /// Deliveries handed to the application.
+    pub delivered: u64,
+    /// Deliveries dropped as duplicates by the window.
+    pub duplicates_dropped: u64,
+    /// Messages acknowledged.
+    pub acked: u64,
+    /// Messages rejected.
+    pub nacked: u64,
+    /// Malformed messages received and ignored.
+    pub protocol_errors: u64,
+}
+
+#[derive(Debug)]
+struct CSt {
+    dedup: DedupWindow,
+    ended: bool,
+    stats: ConsumerStats,
+}
+
+#[derive(Debug)]
+struct CInner {
+    dealer: Socket,
+    cfg: ConsumerConfig,
+    st: Mutex<CSt>,
+}
+
+impl CInner {
+    fn lock(&self) -> MutexGuard<'_, CSt> {
+        self.st.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Announce credit (also the heartbeat). Dropped if the pipe is full:
+    /// the next one follows within a heartbeat.
+    fn send_ready(&self) {
+        let heartbeat_ms = u32::try_from(self.cfg.heartbeat.as_millis()).unwrap_or(u32::MAX);
+        let ready = Upstream::Ready {
+            credit: self.cfg.prefetch,
+            heartbeat_ms,
+        };
+        let _ = self.dealer.try_send(ready.encode());
+    }
+
+    fn send(&self, up: &Upstream) -> Result<()> {
+        self.dealer
+            .send_timeout(up.encode(), self.cfg.ack_send_timeout)
+            .map_err(Error::from)
+    }
+}
+
+/// The receiving end of a reliable queue. See the [module docs](super).
+///
+/// `Send + Sync`. A background thread repeats `READY` every heartbeat
+/// interval and right after each (re)connection, until the pill arrives.
+#[derive(Debug)]
+pub struct Consumer {
+    inner: Arc<CInner>,
+    routing_id: Bytes,
+}
+
+/// Enough wait for "no limit".
+const FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
+
+impl Consumer {
+    /// Connect to a producer at `endpoint` (reconnecting as needed).
+    pub fn connect(ctx: &Context, endpoint: &str, cfg: ConsumerConfig) -> Result<Consumer> {
+        let routing_id = Bytes::from(format!("fmqr-{:016x}", random_u64()));
+        let opts = cfg.socket.clone().with_routing_id(routing_id.clone());
+        let dealer = ctx.socket_with(SocketType::Dealer, opts)?;
+        let mon = dealer.monitor();
+        dealer.connect(endpoint)?;
+        let st = CSt {
+            dedup: DedupWindow::new(cfg.dedup_capacity, cfg.dedup_ttl),
+            ended: false,
+            stats: ConsumerStats::default(),
+        };
+        let inner = Arc::new(CInner {
+            dealer,
+            cfg,
+            st: Mutex::new(st),
+        });
+        inner.send_ready();
+        let weak = Arc::downgrade(&inner);
+        let hb = inner.cfg.heartbeat;
+        std::thread::Builder::new()
+            .name("fmqr-consumer".into())
+            .spawn(move || heartbeat(weak, mon, hb))?;
+        Ok(Consumer { inner, routing_id })
+    }
+
+    /// This consumer's routing id (random, fresh per instance).
+    pub fn routing_id(&self) -> &[u8] {
+        &self.routing_id
+    }
+
+    /// The next delivery, blocking. After the producer's pill, once what
+    /// came before it is received: [`Error::EndOfStream`].
+    pub fn recv(&self) -> Result<Delivery> {
+        self.next(Instant::now().checked_add(FOREVER))
+    }
+
+    /// The next delivery, waiting at most `timeout` ([`Error::TimedOut`]).
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Delivery> {
+        self.next(Instant::now().checked_add(timeout))
+    }
+
+    /// The next delivery if one is queued ([`Error::WouldBlock`] otherwise).
+    pub fn try_recv(&self) -> Result<Delivery> {
+        self.next(None)
+    }
+
+    fn next(&self, deadline: Option<Instant>) -> Result<Delivery> {
+        loop {
+            if self.inner.lock().ended {
+                return Err(Error::EndOfStream);
+            }
+            let m = match deadline {
+                None => self.inner.dealer.try_recv()?,
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    self.inner.dealer.recv_timeout(left)?
+                }
+            };
+            let mut st = self.inner.lock();
+            match Downstream::decode(m) {
+                Ok(Downstream::Msg {
+                    epoch,
+                    id,
+                    delivery_count,
+                    body,
+                }) => match st.dedup.check((epoch, id), Instant::now()) {
+                    Seen::New => {
+                        st.dedup.hold((epoch, id));
+                        st.stats.delivered += 1;
+                        return Ok(Delivery {
+                            id,
+                            delivery_count,
+                            body,
+                            epoch,
+                        });
+                    }
+                    Seen::Held => st.stats.duplicates_dropped += 1,
+                    Seen::Done => {
+                        st.stats.duplicates_dropped += 1;
+                        drop(st);
+                        // Best effort: if this ack is lost too, the producer
+                        // redelivers and we end up here again.
+                        let ids = vec![id];
+                        let _ = self.inner.send(&Upstream::Ack { epoch, ids });
+                    }
+                },
+                Ok(Downstream::Eof { .. }) => {
+                    st.ended = true;
+                    return Err(Error::EndOfStream);
+                }
+                Ok(Downstream::Heartbeat) => {}
+                Err(_) => st.stats.protocol_errors += 1,
+            }
+        }
+    }
+
+    /// Acknowledge a delivery: processing is done. This returns credit to
+    /// the producer and enters the id in the duplicate window. An error means
+    /// the ack could not be queued in time; the message will come back and
+    /// the window will drop it (and ack again).
+    pub fn ack(&self, d: &Delivery) -> Result<()> {
+        self.ack_many([d])
+    }
+
+    /// Acknowledge several deliveries in one message per producer epoch.
+    pub fn ack_many<'a>(&self, ds: impl IntoIterator<Item = &'a Delivery>) -> Result<()> {
+        let now = Instant::now();
+        let mut by_epoch: Vec<(u64, Vec<u64>)> = Vec::new();
+        {
+            let mut st = self.inner.lock();
+            for d in ds {
+                st.dedup.complete((d.epoch, d.id), now);
+                st.stats.acked += 1;
+                match by_epoch.iter_mut().find(|(e, _)| *e == d.epoch) {
+                    Some((_, ids)) => ids.push(d.id),
+                    None => by_epoch.push((d.epoch, vec![d.id])),
+                }
+            }
+        }
+        for (epoch, ids) in by_epoch {
+            self.inner.send(&Upstream::Ack { epoch, ids })?;
+        }
+        Ok(())
+    }
+
+    /// Reject a delivery: the producer redelivers it (to any consumer), or
+    /// dead-letters it once it has been delivered `max_deliveries` times,
+    /// recording `reason`.
+    pub fn nack(&self, d: &Delivery, reason: &str) -> Result<()> {
+        {
+            let mut st = self.inner.lock();
+            st.dedup.release((d.epoch, d.id));
+            st.stats.nacked += 1;
+        }
+        self.inner.send(&Upstream::Nack {
+            epoch: d.epoch,
+            id: d.id,
+            reason: reason.to_owned(),
+        })
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> ConsumerStats {
+        self.inner.lock().stats
+    }
+
+    /// Close the socket, waiting up to its linger time for queued acks to
+    /// be written.
+    pub fn close(self) {}
+}
+
+/// The heartbeat thread: `READY` on every (re)connection and every
+/// `interval`; stops once the consumer is dropped or has had the pill.
+fn heartbeat(weak: Weak<CInner>, mon: Monitor, interval: Duration) {
+    let mut next = Instant::now() + interval;
+    loop {
+        let ev = mon.recv_timeout(next.saturating_duration_since(Instant::now()));
+        let Some(inner) = weak.upgrade() else { return };
+        if inner.lock().ended {
+            return;
+        }
+        if let Ok(MonitorEvent::HandshakeSucceeded { .. }) = ev {
+            inner.send_ready();
+        }
+        let now = Instant::now();
+        if now >= next {
+            inner.send_ready();
+            next = now + interval;
+        }
+    }
+}
