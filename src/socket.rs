@@ -455,7 +455,7 @@ impl Socket {
                 // Take a batch in fair order, so that the next calls need
                 // not touch the lock the engine contends for.
                 let limit = RECV_BATCH.min(shared.opts.recv_hwm);
-                let mut batch = Vec::new();
+                let mut batch = Vec::with_capacity(limit);
                 let mut wake = false;
                 while batch.len() < limit {
                     let Some(taken) = fq::recv(&mut st, shared.opts.recv_hwm) else {

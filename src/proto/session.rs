@@ -326,6 +326,11 @@ impl Session {
                     limit: self.cfg.max_message_size,
                 });
             }
+            if !frame.more && self.partial.is_empty() {
+                // One-frame message: no Vec, no allocation.
+                self.partial_size = 0;
+                return Ok(Some(Event::Message(Message::from(frame.body))));
+            }
             self.partial.push(frame.body);
             if !frame.more {
                 self.partial_size = 0;

@@ -52,7 +52,9 @@ pub(crate) fn recv(state: &mut State, recv_hwm: usize) -> Option<Taken> {
             peer.finished = true;
         }
         let routing_id = peer.routing_id.clone();
-        state.remove_if_done(key);
+        if peer.gone {
+            state.remove_if_done(key);
+        }
         return Some(Taken {
             item,
             key,

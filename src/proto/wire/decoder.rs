@@ -23,7 +23,7 @@ use super::frame::{Frame, FLAG_COMMAND, FLAG_LONG, FLAG_MORE, LONG_HEADER_LEN, S
 /// Largest spare capacity `read_buf` reserves for one socket read.
 pub(crate) const READ_CHUNK: usize = 64 * 1024;
 /// Smallest spare capacity `read_buf` reserves for one socket read.
-pub(crate) const MIN_READ: usize = 8 * 1024;
+pub(crate) const MIN_READ: usize = 64 * 1024;
 /// Largest frame size ZMTP allows (2^63 - 1), whatever the configured limit.
 pub(crate) const SPEC_MAX_FRAME: u64 = 0x7FFF_FFFF_FFFF_FFFF;
 
