@@ -39,6 +39,15 @@ impl std::fmt::Debug for NotifySlot {
     }
 }
 
+/// Who to wake, decided under the socket lock and done after releasing it.
+#[derive(Debug, Clone, Copy, Default)]
+#[must_use]
+pub(crate) struct Wake {
+    receivers: bool,
+    senders: bool,
+    notify: bool,
+}
+
 /// A readiness callback.
 pub(crate) type Notify = Arc<dyn Fn() + Send + Sync>;
 
@@ -99,6 +108,39 @@ impl Shared {
             .clone();
         if let Some(f) = f {
             f();
+        }
+    }
+
+    /// Who must be woken on the receive side, read under the lock; fire it
+    /// with [`fire`](Self::fire) after dropping the lock, so the woken thread
+    /// does not immediately block on a lock we still hold.
+    pub(crate) fn receivers_wake(&self, st: &State) -> Wake {
+        Wake {
+            receivers: st.recv_waiters > 0,
+            senders: false,
+            notify: st.has_notify,
+        }
+    }
+
+    /// Like [`receivers_wake`](Self::receivers_wake), for the send side.
+    pub(crate) fn senders_wake(&self, st: &State) -> Wake {
+        Wake {
+            receivers: false,
+            senders: st.send_waiters > 0,
+            notify: st.has_notify,
+        }
+    }
+
+    /// Wake whoever `w` names (call without holding the lock).
+    pub(crate) fn fire(&self, w: Wake) {
+        if w.receivers {
+            self.recv_cv.notify_all();
+        }
+        if w.senders {
+            self.send_cv.notify_all();
+        }
+        if w.notify {
+            self.call_notify();
         }
     }
 

@@ -375,13 +375,18 @@ impl Engine {
                 conn.tx_items = 0;
                 if let (Some(shared), Some(peer_key)) = (&shared, conn.peer) {
                     let mut st = shared.lock();
+                    let mut wake = None;
                     if let Some(p) = st.peers.get_mut(peer_key) {
                         if p.tx_busy && p.out.is_empty() {
                             p.tx_busy = false;
-                            shared.wake_senders(&st);
+                            wake = Some(shared.senders_wake(&st));
                         } else if !p.out.is_empty() {
                             continue;
                         }
+                    }
+                    drop(st);
+                    if let Some(w) = wake {
+                        shared.fire(w);
                     }
                 }
                 return Ok(());
@@ -585,7 +590,9 @@ fn drain_active(
                 peer.inq.extend(batch.drain(..));
             }
             fq::activate(&mut st, peer_key);
-            shared.wake_receivers(&st);
+            let wake = shared.receivers_wake(&st);
+            drop(st);
+            shared.fire(wake);
         }
         if let Some(e) = error {
             return Err(CloseReason::Proto(e));
@@ -628,7 +635,9 @@ fn pull_output(shared: &Shared, peer_key: usize, conn: &mut Conn) {
         std::mem::swap(&mut p.out, &mut conn.staged);
         p.out_msgs = 0;
         p.tx_busy = true;
-        shared.wake_senders(&st);
+        let wake = shared.senders_wake(&st);
+        drop(st);
+        shared.fire(wake);
     }
     encode_staged(conn);
 }
