@@ -6,6 +6,7 @@ use crate::endpoint::Endpoint;
 use crate::monitor::{MonitorEvent, Reason};
 use crate::pipe::{Item, Peer};
 use crate::proto::session::{Event, PeerInfo, Session};
+use crate::proto::wire::{MAX_READ, READ_CHUNK};
 use crate::proto::ProtoError;
 use crate::routing::{fq, lb, router, State};
 use crate::shared::Shared;
@@ -62,6 +63,8 @@ pub(super) struct Conn {
     staged: VecDeque<Item>,
     /// The handshake completed and the socket accepted the peer.
     attached: bool,
+    /// Bytes to ask for in the next read (adapts between 64 KiB and 512 KiB).
+    read_chunk: usize,
     /// Items encoded into the session's write queue since it was last empty.
     tx_items: usize,
 }
@@ -89,6 +92,7 @@ impl Conn {
             armed: None,
             staged: VecDeque::new(),
             attached: false,
+            read_chunk: READ_CHUNK,
             tx_items: 0,
         }
     }
@@ -229,16 +233,26 @@ impl Engine {
             let Some(conn) = self.conns.get_mut(key) else {
                 return Ok(());
             };
-            let buf = conn.session.read_buf();
+            let chunk = conn.read_chunk;
+            let buf = conn.session.read_buf_sized(chunk);
             let len = buf.len();
-            let cap = buf.capacity().max(len + 4096);
-            buf.resize(cap, 0);
+            // Zero-fill only what this read may use (safe code cannot read
+            // into uninitialised capacity).
+            let room = (buf.capacity() - len).min(chunk.max(READ_CHUNK));
+            buf.resize(len + room, 0);
             let res = conn.stream.read(&mut buf[len..]);
             let n = match &res {
                 Ok(n) => *n,
                 Err(_) => 0,
             };
             buf.truncate(len + n);
+            // Grow the read size while reads fill it (a busy stream), shrink
+            // it when they do not: bounded by bytes that actually arrived.
+            if n == room {
+                conn.read_chunk = (chunk * 2).min(MAX_READ);
+            } else if n < chunk / 4 {
+                conn.read_chunk = (chunk / 2).max(READ_CHUNK);
+            }
             match res {
                 Ok(0) => return Err(CloseReason::Io(io::ErrorKind::UnexpectedEof)),
                 Ok(_) => conn.session.on_input(Instant::now()),

@@ -147,8 +147,15 @@ impl Session {
     }
 
     /// Where the engine appends received bytes.
+    #[allow(dead_code)] // tests and sans-IO harnesses; the engine uses read_buf_sized
     pub(crate) fn read_buf(&mut self) -> &mut BytesMut {
         self.decoder.read_buf()
+    }
+
+    /// Where the engine appends received bytes, with at least `chunk` bytes
+    /// of room (see `FrameDecoder::read_buf_sized`).
+    pub(crate) fn read_buf_sized(&mut self, chunk: usize) -> &mut BytesMut {
+        self.decoder.read_buf_sized(chunk)
     }
 
     /// Append received bytes (tests and sans-IO users).

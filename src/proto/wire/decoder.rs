@@ -22,6 +22,8 @@ use super::frame::{Frame, FLAG_COMMAND, FLAG_LONG, FLAG_MORE, LONG_HEADER_LEN, S
 
 /// Largest spare capacity `read_buf` reserves for one socket read.
 pub(crate) const READ_CHUNK: usize = 64 * 1024;
+/// Largest spare capacity `read_buf_sized` reserves for one socket read.
+pub(crate) const MAX_READ: usize = 512 * 1024;
 /// Smallest spare capacity `read_buf` reserves for one socket read.
 pub(crate) const MIN_READ: usize = 64 * 1024;
 /// Largest frame size ZMTP allows (2^63 - 1), whatever the configured limit.
@@ -75,6 +77,17 @@ impl FrameDecoder {
             Err(_) => 0,
         };
         self.reserve(needed.clamp(MIN_READ, READ_CHUNK));
+        &mut self.buf
+    }
+
+    /// Like [`read_buf`](Self::read_buf), but with at least `chunk` bytes of
+    /// spare room (capped at [`MAX_READ`]). The engine raises `chunk` while
+    /// reads keep filling the buffer, so a busy stream of large frames is read
+    /// in big pieces and a frame split across reads is rarely copied; it is
+    /// sized by bytes that actually arrived, never by a declared length.
+    pub(crate) fn read_buf_sized(&mut self, chunk: usize) -> &mut BytesMut {
+        self.read_buf();
+        self.reserve(chunk.min(MAX_READ));
         &mut self.buf
     }
 

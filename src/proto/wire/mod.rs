@@ -26,7 +26,7 @@ pub(crate) use command::{
     encode_legacy_subscription, Command, COMMAND_NAME_MAX, EOF_COMMAND, ERROR_REASON_MAX,
     PING_CONTEXT_MAX,
 };
-pub(crate) use decoder::{FrameDecoder, MIN_READ, READ_CHUNK, SPEC_MAX_FRAME};
+pub(crate) use decoder::{FrameDecoder, MAX_READ, MIN_READ, READ_CHUNK, SPEC_MAX_FRAME};
 pub(crate) use error::WireError;
 pub(crate) use frame::{
     encode_frame, encode_header, header_len, Frame, FLAG_COMMAND, FLAG_LONG, FLAG_MORE,
