@@ -457,24 +457,41 @@ impl Socket {
                 let limit = RECV_BATCH.min(shared.opts.recv_hwm);
                 let mut batch = Vec::with_capacity(limit);
                 let mut wake = false;
+                let router = shared.ty.uses_routing_ids();
+                let convert = |item: Item, routing_id: Option<Bytes>| match item {
+                    Item::Msg(mut m) => {
+                        if router {
+                            m.push_front(routing_id.unwrap_or_default());
+                        }
+                        Incoming::Message(m)
+                    }
+                    Item::Eof => Incoming::Finished {
+                        routing_id: routing_id.filter(|_| router),
+                    },
+                };
+                let mut run = Vec::new();
                 while batch.len() < limit {
+                    // One peer with input: take its run at once.
+                    let max = limit - batch.len();
+                    if let Some((key, id, resume)) =
+                        fq::recv_run(&mut st, shared.opts.recv_hwm, max, &mut run)
+                    {
+                        wake |= resume && st.request_service(key);
+                        for item in run.drain(..) {
+                            batch.push(convert(item, id.clone()));
+                        }
+                        continue;
+                    }
                     let Some(taken) = fq::recv(&mut st, shared.opts.recv_hwm) else {
                         break;
                     };
                     wake |= taken.resume && st.request_service(taken.key);
-                    batch.push(match taken.item {
-                        Item::Msg(mut m) => {
-                            st.stats.messages_received += 1;
-                            if shared.ty.uses_routing_ids() {
-                                m.push_front(taken.routing_id.unwrap_or_default());
-                            }
-                            Incoming::Message(m)
-                        }
-                        Item::Eof => Incoming::Finished {
-                            routing_id: taken.routing_id.filter(|_| shared.ty.uses_routing_ids()),
-                        },
-                    });
+                    batch.push(convert(taken.item, taken.routing_id));
                 }
+                st.stats.messages_received += batch
+                    .iter()
+                    .filter(|i| matches!(i, Incoming::Message(_)))
+                    .count() as u64;
                 if !batch.is_empty() {
                     drop(st);
                     if wake {

@@ -65,11 +65,79 @@ pub(crate) fn recv(state: &mut State, recv_hwm: usize) -> Option<Taken> {
     None
 }
 
+/// When exactly one peer has input, fairness has nothing to arbitrate: move
+/// up to `max` items from that peer into `out` in one go. Returns the peer's
+/// key, routing id, and whether the engine must resume reading it; `None`
+/// (and nothing taken) when zero or several peers have input.
+pub(crate) fn recv_run(
+    state: &mut State,
+    recv_hwm: usize,
+    max: usize,
+    out: &mut Vec<Item>,
+) -> Option<(usize, Option<bytes::Bytes>, bool)> {
+    if state.in_ring.len() != 1 {
+        return None;
+    }
+    let key = *state.in_ring.front()?;
+    let peer = state.peers.get_mut(key)?;
+    let start = out.len();
+    let n = max.min(peer.inq.len());
+    out.extend(peer.inq.drain(..n));
+    if peer.inq.is_empty() {
+        peer.in_ring = false;
+        state.in_ring.clear();
+    }
+    if out[start..].iter().any(|i| matches!(i, Item::Eof)) {
+        peer.finished = true;
+    }
+    let resume = peer.read_paused && peer.inq.len() <= recv_hwm / 2;
+    if resume {
+        peer.read_paused = false;
+    }
+    let routing_id = peer.routing_id.clone();
+    if peer.gone {
+        state.remove_if_done(key);
+    }
+    Some((key, routing_id, resume))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::message::Message;
     use crate::pipe::Peer;
+
+    #[test]
+    fn run_from_a_single_peer_keeps_order_and_state() {
+        let mut s = State::default();
+        let a = s.peers.insert(Peer::new(false));
+        for i in 0..5 {
+            s.peers[a]
+                .inq
+                .push_back(Item::Msg(Message::from(format!("m{i}"))));
+        }
+        s.peers[a].inq.push_back(Item::Eof);
+        s.peers[a].read_paused = true;
+        activate(&mut s, a);
+        let mut out = Vec::new();
+        let (key, _, resume) = recv_run(&mut s, 8, 3, &mut out).unwrap();
+        assert_eq!((key, out.len(), resume), (a, 3, true));
+        assert_eq!(out[0], Item::Msg(Message::from("m0")));
+        assert!(!s.peers[a].finished);
+        recv_run(&mut s, 8, 10, &mut out).unwrap();
+        assert_eq!(out.len(), 6);
+        assert_eq!(out[5], Item::Eof);
+        assert!(s.peers[a].finished);
+        assert!(s.in_ring.is_empty());
+        // Two peers with input: not a run; fair order applies.
+        let b = s.peers.insert(Peer::new(false));
+        s.peers[a].inq.push_back(Item::Msg(Message::from("x")));
+        s.peers[b].inq.push_back(Item::Msg(Message::from("y")));
+        activate(&mut s, a);
+        activate(&mut s, b);
+        assert!(recv_run(&mut s, 8, 10, &mut out).is_none());
+        assert_eq!(out.len(), 6);
+    }
 
     #[test]
     fn busy_peer_cannot_starve_quiet_one() {
