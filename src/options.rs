@@ -18,6 +18,8 @@ pub const DEFAULT_RECONNECT_INTERVAL: Duration = Duration::from_millis(100);
 pub const DEFAULT_RECONNECT_INTERVAL_MAX: Duration = Duration::from_secs(5);
 /// Default maximum message size (sum of all frames): 64 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
+/// Longest duration any option accepts (365 days).
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 /// Default cap on connections per listener still in their handshake.
 pub const DEFAULT_MAX_PENDING_HANDSHAKES: usize = 128;
 /// Default handshake deadline (libzmq's `ZMQ_HANDSHAKE_IVL`).
@@ -231,6 +233,20 @@ impl Options {
         if self.handshake_timeout.is_zero() {
             return bad("handshake_timeout", "must be non-zero");
         }
+        // Deadlines are computed as `now + duration` on the I/O thread:
+        // keep every duration far from overflowing an Instant.
+        let durations = [
+            ("linger", Some(self.linger)),
+            ("reconnect_interval_max", Some(self.reconnect_interval_max)),
+            ("handshake_timeout", Some(self.handshake_timeout)),
+            ("heartbeat_interval", self.heartbeat_interval),
+            ("heartbeat_timeout", self.heartbeat_timeout),
+        ];
+        for (name, d) in durations {
+            if d.is_some_and(|d| d > MAX_DURATION) {
+                return bad(name, "must be at most 365 days");
+            }
+        }
         if self.max_pending_handshakes == 0 {
             return bad("max_pending_handshakes", "must be at least 1");
         }
@@ -314,6 +330,15 @@ mod tests {
                 Options::default().with_heartbeat_ttl(Duration::from_secs(7000)),
                 "heartbeat_ttl",
             ),
+            (
+                Options::default().with_handshake_timeout(Duration::MAX),
+                "handshake_timeout",
+            ),
+            (
+                Options::default().with_reconnect(Duration::from_secs(1), Duration::MAX),
+                "reconnect_interval_max",
+            ),
+            (Options::default().with_linger(Duration::MAX), "linger"),
         ];
         for (opts, name) in cases {
             match opts.validate() {

@@ -187,7 +187,9 @@ impl Socket {
             if self.shared.ty.can_send() && !self.shared.ty.uses_routing_ids() {
                 lb::add(&mut st, key);
             }
-            self.shared.wake_senders(&st);
+            let wake = self.shared.senders_wake(&st);
+            drop(st);
+            self.shared.fire(wake);
             key
         };
         lock_list(&self.connected).push((endpoint.to_owned(), ep.clone()));
@@ -493,24 +495,32 @@ impl Socket {
                     .filter(|i| matches!(i, Incoming::Message(_)))
                     .count() as u64;
                 if !batch.is_empty() {
+                    let mut items = batch.into_iter();
+                    let first = items.next();
+                    // Park the rest where other receivers look, before the
+                    // state lock is released, and wake any that wait.
+                    let mut local = self.local();
+                    local.extend(items);
+                    let others = !local.is_empty() && st.recv_waiters > 0;
+                    drop(local);
                     drop(st);
+                    if others {
+                        shared.recv_cv.notify_all();
+                    }
                     if wake {
                         self.ctx.mailbox.send(Cmd::Service(shared.id));
                     }
-                    let mut items = batch.into_iter();
-                    let first = items.next();
-                    self.local().extend(items);
                     if let Some(first) = first {
                         return Ok(first);
                     }
                     break;
                 }
-                if st.end_of_stream() {
-                    drop(st);
-                    if self.local().is_empty() {
-                        return Err(Error::EndOfStream);
-                    }
+                if !self.local().is_empty() {
+                    // Another receiver parked a batch meanwhile.
                     break;
+                }
+                if st.end_of_stream() {
+                    return Err(Error::EndOfStream);
                 }
                 st = self.wait_on(st, wait, false)?;
             }
@@ -560,7 +570,12 @@ impl Socket {
                 wake |= st.request_service(k);
             }
         }
+        let senders = st.send_waiters > 0;
         drop(st);
+        if senders {
+            // Blocked senders must now fail with Closed.
+            self.shared.send_cv.notify_all();
+        }
         if wake {
             self.ctx.mailbox.send(Cmd::Service(self.shared.id));
         }
@@ -672,7 +687,9 @@ impl Socket {
             wake |= st.request_service(k);
         }
         if wake {
+            drop(st);
             self.ctx.mailbox.send(Cmd::Service(shared.id));
+            st = shared.lock();
         }
         while !st.all_flushed() {
             let wait = match deadline {

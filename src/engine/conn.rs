@@ -101,6 +101,23 @@ impl Conn {
         self.session.deadline()
     }
 
+    /// Messages this connection took from its pipe and has not fully
+    /// written: staged ones plus those encoded since the write queue was
+    /// last empty.
+    pub(super) fn held_msgs(&self) -> usize {
+        let staged = self
+            .staged
+            .iter()
+            .filter(|i| matches!(i, Item::Msg(_)))
+            .count();
+        let encoded = if self.session_tx_empty() {
+            0
+        } else {
+            self.tx_items
+        };
+        staged + encoded
+    }
+
     fn session_tx_empty(&self) -> bool {
         self.session.tx_len() == 0
     }
@@ -118,6 +135,12 @@ impl Conn {
     }
 
     pub(super) fn check_timeout(&mut self, now: Instant) -> Result<(), CloseReason> {
+        if self.read_paused {
+            // We stopped reading (the application is slow): the peer's
+            // PONGs may be waiting unread in the kernel. That is no sign of
+            // a dead peer, so do not let the heartbeat time it out.
+            self.session.on_input(now);
+        }
         self.session.on_timeout(now).map_err(CloseReason::Proto)
     }
 }
@@ -344,6 +367,9 @@ impl Engine {
         let eof_sent = st.eof_sent;
         if let Some(p) = st.peers.get_mut(peer_key) {
             p.conn = Some(key);
+            // A new connection starts a new stream: a pill from the previous
+            // one that is still unread no longer ends anything.
+            p.inq.retain(|i| matches!(i, Item::Msg(_)));
             p.finished = false;
             p.gone = false;
             if eof_sent && !p.out.iter().any(|i| matches!(i, Item::Eof)) {
@@ -510,8 +536,13 @@ impl Engine {
             if let Some(peer_key) = conn.peer {
                 match conn.origin {
                     Origin::Connected { .. } => {
-                        // The pipe stays for the next connection, and the
-                        // staged (never encoded) items go back to its front.
+                        // Bytes already encoded die with the connection:
+                        // count them. The pipe stays for the next
+                        // connection, and the staged (never encoded) items
+                        // go back to its front.
+                        if reason.is_some() {
+                            st.stats.dropped_on_disconnect += lost as u64;
+                        }
                         if let Some(p) = st.peers.get_mut(peer_key) {
                             p.conn = None;
                             p.tx_busy = false;
@@ -640,10 +671,13 @@ fn pull_output(shared: &Shared, peer_key: usize, conn: &mut Conn) {
     }
     {
         let mut st = shared.lock();
+        let closed = st.closed;
         let Some(p) = st.peers.get_mut(peer_key) else {
             return;
         };
-        if p.out.is_empty() {
+        if p.out.is_empty() || closed {
+            // After close, the pipe is the socket's final count of unsent
+            // messages: leave it alone.
             return;
         }
         std::mem::swap(&mut p.out, &mut conn.staged);

@@ -199,6 +199,10 @@ impl Engine {
     }
 
     fn listen(&mut self, socket: u64, listener: std::net::TcpListener, endpoint: Endpoint) {
+        if !self.sockets.contains_key(&socket) {
+            // The socket closed before its listener reached us.
+            return;
+        }
         let mut listener = TcpListener::from_std(listener);
         let entry = self.listeners.vacant_entry();
         let key = entry.key();
@@ -259,13 +263,21 @@ impl Engine {
             .filter(|(_, c)| c.socket == socket && &c.endpoint == endpoint)
             .map(|(k, _)| k)
             .collect();
+        let mut held = 0;
         for k in &found {
-            self.remove_connecter(*k);
+            held += self.remove_connecter(*k);
+        }
+        if held > 0 {
+            if let Some(entry) = self.sockets.get(&socket) {
+                entry.shared.lock().stats.dropped_on_disconnect += held as u64;
+            }
         }
         !found.is_empty()
     }
 
-    fn remove_connecter(&mut self, key: usize) {
+    /// Remove a connecter, its peer and its connection; returns the messages
+    /// that connection still held (taken from the pipe, not fully written).
+    fn remove_connecter(&mut self, key: usize) -> usize {
         let c = self.connecters.remove(key);
         // Retire the peer first, under one lock, so that its slab key cannot
         // be reused by a concurrent `connect` before we are done with it.
@@ -274,14 +286,17 @@ impl Engine {
             let mut st = shared.lock();
             crate::engine::conn::retire_peer(&shared, &mut st, c.peer);
         }
+        let mut held = 0;
         if let Some(conn) = c.conn {
             if let Some(cn) = self.conns.get_mut(conn) {
+                held = cn.held_msgs();
                 // No reconnect, and the peer is already retired.
                 cn.origin = Origin::Orphan;
                 cn.detach_peer();
             }
             let _ = self.close_conn(conn, None);
         }
+        held
     }
 
     /// Close everything of a socket; returns the messages its connections
@@ -302,8 +317,9 @@ impl Engine {
             .filter(|(_, c)| c.socket == socket)
             .map(|(k, _)| k)
             .collect();
+        let mut held = 0;
         for k in cs {
-            self.remove_connecter(k);
+            held += self.remove_connecter(k);
         }
         let conns: Vec<usize> = self
             .conns
@@ -311,7 +327,7 @@ impl Engine {
             .filter(|(_, c)| c.socket == socket)
             .map(|(k, _)| k)
             .collect();
-        let mut lost = 0;
+        let mut lost = held;
         for k in conns {
             lost += self.close_conn(k, None);
         }
