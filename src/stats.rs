@@ -22,8 +22,11 @@ pub struct SocketStats {
     pub dropped_unroutable: u64,
     /// ROUTER: messages dropped because the peer's pipe was at its HWM.
     pub dropped_full: u64,
-    /// Messages still queued for a peer that disconnected for good (an
-    /// accepted connection that closed, or a `disconnect`ed endpoint), dropped.
+    /// Messages lost because a connection went: those still queued for a
+    /// peer that disconnected for good (an accepted connection that closed,
+    /// or a `disconnect`ed endpoint), and those already taken from the pipe
+    /// and not fully written when any connection dropped (a connect-side
+    /// pipe keeps the rest for the next connection).
     pub dropped_on_disconnect: u64,
     /// Connections closed because the peer broke the protocol.
     pub protocol_errors: u64,
