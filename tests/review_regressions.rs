@@ -83,3 +83,25 @@ fn close_reports_messages_held_by_a_connect_side_connection() {
     assert!(report.unsent <= sent, "{} unsent of {sent}", report.unsent);
     assert_eq!(ctx.unsent_on_close(), report.unsent as u64);
 }
+
+/// Connecting twice to one endpoint makes two peers; one `disconnect` undoes
+/// one `connect`: the other connection keeps delivering.
+#[test]
+fn disconnect_undoes_one_of_two_connects_to_the_same_endpoint() {
+    let ctx = Context::new().unwrap();
+    let pull = ctx.socket(SocketType::Pull).unwrap();
+    let ep = pull.bind("tcp://127.0.0.1:0").unwrap().to_string();
+    let push = ctx.socket(SocketType::Push).unwrap();
+    push.connect(&ep).unwrap();
+    push.connect(&ep).unwrap();
+    push.disconnect(&ep).unwrap();
+    push.send_timeout("still connected", Duration::from_secs(10))
+        .unwrap();
+    let m = pull.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(m.frames()[0], "still connected");
+    push.disconnect(&ep).unwrap();
+    assert!(matches!(
+        push.disconnect(&ep),
+        Err(Error::EndpointNotFound(_))
+    ));
+}

@@ -256,12 +256,15 @@ impl Engine {
         }
     }
 
+    /// Remove one connecter for `endpoint` (a socket may connect to the same
+    /// endpoint more than once; each `disconnect` undoes one `connect`).
     fn disconnect(&mut self, socket: u64, endpoint: &Endpoint) -> bool {
         let found: Vec<usize> = self
             .connecters
             .iter()
             .filter(|(_, c)| c.socket == socket && &c.endpoint == endpoint)
             .map(|(k, _)| k)
+            .take(1)
             .collect();
         let mut held = 0;
         for k in &found {
