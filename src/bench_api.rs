@@ -14,21 +14,7 @@ use bytes::{Bytes, BytesMut};
 pub fn encode(msgs: &[Message]) -> usize {
     let mut tx = TxQueue::new();
     for m in msgs {
-        let last = m.len().saturating_sub(1);
-        for (i, f) in m.iter().enumerate() {
-            let st = tx.staging();
-            let before = st.len();
-            encode_header(st, i < last, false, f.len());
-            if f.len() < crate::proto::tx::ZERO_COPY_THRESHOLD {
-                st.extend_from_slice(f);
-                let n = st.len() - before;
-                tx.note_staged(n);
-            } else {
-                let n = st.len() - before;
-                tx.note_staged(n);
-                tx.push_bytes(f.clone());
-            }
-        }
+        tx.push_message(m);
     }
     tx.len()
 }

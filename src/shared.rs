@@ -131,6 +131,16 @@ impl Shared {
         }
     }
 
+    /// Both sides: for changes that may unblock senders and receivers alike
+    /// (a peer came or went).
+    pub(crate) fn all_wake(&self, st: &State) -> Wake {
+        Wake {
+            receivers: st.recv_waiters > 0,
+            senders: st.send_waiters > 0,
+            notify: st.has_notify,
+        }
+    }
+
     /// Wake whoever `w` names (call without holding the lock).
     pub(crate) fn fire(&self, w: Wake) {
         if w.receivers {
@@ -140,27 +150,6 @@ impl Shared {
             self.send_cv.notify_all();
         }
         if w.notify {
-            self.call_notify();
-        }
-    }
-
-    /// Wake blocked receivers, if any, and the readiness callback.
-    pub(crate) fn wake_receivers(&self, st: &State) {
-        if st.recv_waiters > 0 {
-            self.recv_cv.notify_all();
-        }
-        if st.has_notify {
-            self.call_notify();
-        }
-    }
-
-    /// Wake blocked senders (and a closing thread waiting for linger), if
-    /// any, and the readiness callback.
-    pub(crate) fn wake_senders(&self, st: &State) {
-        if st.send_waiters > 0 {
-            self.send_cv.notify_all();
-        }
-        if st.has_notify {
             self.call_notify();
         }
     }

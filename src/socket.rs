@@ -587,9 +587,10 @@ impl Socket {
     /// peer attached, the stream ended). Use it to drive a socket from your
     /// own event loop: wake that loop from the callback, then check
     /// [`readiness`](Self::readiness) or call the `try_` forms until they
-    /// would block. The callback runs on the I/O thread, possibly while the
-    /// socket's lock is held: keep it short and never call back into the
-    /// socket from it. Calls may be spurious; none is lost after an edge.
+    /// would block. The callback runs on the I/O thread (and on the caller's
+    /// thread inside `connect`), never with the socket's lock held; keep it
+    /// short and never block in it, since it delays all of the context's
+    /// I/O. Calls may be spurious; none is lost after an edge.
     /// Replaces any previous callback.
     ///
     /// ```

@@ -9,7 +9,7 @@ use crate::proto::session::{Event, PeerInfo, Session};
 use crate::proto::wire::{MAX_READ, READ_CHUNK};
 use crate::proto::ProtoError;
 use crate::routing::{fq, lb, router, State};
-use crate::shared::Shared;
+use crate::shared::{Shared, Wake};
 use mio::net::TcpStream;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
@@ -178,8 +178,9 @@ impl CloseReason {
 }
 
 /// Mark a peer gone for good: drop (and count) its unsent messages, take it
-/// out of routing, and remove it once its input is drained.
-pub(super) fn retire_peer(shared: &Shared, st: &mut State, key: usize) {
+/// out of routing, and remove it once its input is drained. Returns whom to
+/// wake once the caller has released the lock.
+pub(super) fn retire_peer(shared: &Shared, st: &mut State, key: usize) -> Wake {
     if let Some(p) = st.peers.get_mut(key) {
         p.gone = true;
         p.conn = None;
@@ -190,8 +191,7 @@ pub(super) fn retire_peer(shared: &Shared, st: &mut State, key: usize) {
     router::release_id(st, key);
     lb::remove(st, key);
     st.remove_if_done(key);
-    shared.wake_senders(st);
-    shared.wake_receivers(st);
+    shared.all_wake(st)
 }
 
 impl Engine {
@@ -379,8 +379,9 @@ impl Engine {
         if shared.ty.can_send() && !shared.ty.uses_routing_ids() {
             lb::add(&mut st, peer_key);
         }
-        shared.wake_senders(&st);
+        let wake = shared.senders_wake(&st);
         drop(st);
+        shared.fire(wake);
         shared.emit(MonitorEvent::HandshakeSucceeded {
             endpoint: conn.endpoint.clone(),
         });
@@ -530,6 +531,7 @@ impl Engine {
                 });
             }
             let mut st = shared.lock();
+            let mut wake = Wake::default();
             if let Some(CloseReason::Proto(_)) = reason {
                 st.stats.protocol_errors += 1;
             }
@@ -557,8 +559,7 @@ impl Engine {
                         if shared.ty.uses_routing_ids() {
                             router::release_id(&mut st, peer_key);
                         }
-                        shared.wake_senders(&st);
-                        shared.wake_receivers(&st);
+                        wake = shared.all_wake(&st);
                     }
                     Origin::Accepted { .. } | Origin::Orphan => {
                         let staged = conn
@@ -570,10 +571,12 @@ impl Engine {
                         if reason.is_some() {
                             st.stats.dropped_on_disconnect += lost as u64;
                         }
-                        retire_peer(shared, &mut st, peer_key);
+                        wake = retire_peer(shared, &mut st, peer_key);
                     }
                 }
             }
+            drop(st);
+            shared.fire(wake);
         }
         if let Origin::Connected { connecter } = conn.origin {
             if self.connecters.contains(connecter) {

@@ -287,7 +287,9 @@ impl Engine {
         if let Some(entry) = self.sockets.get(&c.socket) {
             let shared = entry.shared.clone();
             let mut st = shared.lock();
-            crate::engine::conn::retire_peer(&shared, &mut st, c.peer);
+            let wake = crate::engine::conn::retire_peer(&shared, &mut st, c.peer);
+            drop(st);
+            shared.fire(wake);
         }
         let mut held = 0;
         if let Some(conn) = c.conn {

@@ -19,10 +19,9 @@
 )]
 
 use super::socket_type::SocketType;
-use super::tx::{TxQueue, ZERO_COPY_THRESHOLD};
+use super::tx::TxQueue;
 use super::wire::{
-    encode_header, Command, FrameDecoder, Greeting, Metadata, WireError, GREETING_LEN,
-    SPEC_MAX_FRAME,
+    Command, FrameDecoder, Greeting, Metadata, WireError, GREETING_LEN, SPEC_MAX_FRAME,
 };
 use super::ProtoError;
 use crate::message::Message;
@@ -386,22 +385,7 @@ impl Session {
 
     /// Queue a message for the peer. Only valid once [`is_active`](Self::is_active).
     pub(crate) fn send_message(&mut self, msg: &Message) {
-        let last = msg.len().saturating_sub(1);
-        for (i, frame) in msg.iter().enumerate() {
-            let more = i < last;
-            let staging = self.tx.staging();
-            let before = staging.len();
-            encode_header(staging, more, false, frame.len());
-            if frame.len() < ZERO_COPY_THRESHOLD {
-                staging.extend_from_slice(frame);
-                let n = staging.len() - before;
-                self.tx.note_staged(n);
-            } else {
-                let n = staging.len() - before;
-                self.tx.note_staged(n);
-                self.tx.push_bytes(frame.clone());
-            }
-        }
+        self.tx.push_message(msg);
     }
 
     /// Queue the end-of-stream pill (a command frame libzmq ignores).

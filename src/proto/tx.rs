@@ -9,6 +9,8 @@
     clippy::cast_possible_truncation
 )]
 
+use super::wire::encode_header;
+use crate::message::Message;
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::io::IoSlice;
@@ -54,6 +56,25 @@ impl TxQueue {
     fn seal(&mut self) {
         if !self.staging.is_empty() {
             self.chunks.push_back(self.staging.split().freeze());
+        }
+    }
+
+    /// Queue a whole message as ZMTP data frames (MORE on all but the last):
+    /// headers and small bodies are copied into the staging buffer, bodies
+    /// of [`ZERO_COPY_THRESHOLD`] bytes or more are queued by reference.
+    pub(crate) fn push_message(&mut self, msg: &Message) {
+        let last = msg.len().saturating_sub(1);
+        for (i, frame) in msg.iter().enumerate() {
+            let before = self.staging.len();
+            encode_header(&mut self.staging, i < last, false, frame.len());
+            let copy = frame.len() < ZERO_COPY_THRESHOLD;
+            if copy {
+                self.staging.extend_from_slice(frame);
+            }
+            self.len += self.staging.len().saturating_sub(before);
+            if !copy {
+                self.push_bytes(frame.clone());
+            }
         }
     }
 

@@ -9,7 +9,8 @@
 )]
 
 use super::*;
-use crate::proto::wire::{encode_frame, WireError};
+use crate::proto::tx::ZERO_COPY_THRESHOLD;
+use crate::proto::wire::{encode_frame, encode_header, WireError};
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
 
 /// Handshake deadline used by every test config.
