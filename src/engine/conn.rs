@@ -416,12 +416,15 @@ impl Engine {
                 conn.tx_items = 0;
                 if let (Some(shared), Some(peer_key)) = (&shared, conn.peer) {
                     let mut st = shared.lock();
+                    let closed = st.closed;
                     let mut wake = None;
                     if let Some(p) = st.peers.get_mut(peer_key) {
                         if p.tx_busy && p.out.is_empty() {
                             p.tx_busy = false;
                             wake = Some(shared.senders_wake(&st));
-                        } else if !p.out.is_empty() {
+                        } else if !p.out.is_empty() && !closed {
+                            // More to pull (pull_output takes nothing once
+                            // the socket is closed: no endless loop then).
                             continue;
                         }
                     }
