@@ -1,6 +1,7 @@
 //! criterion micro-benchmarks of ferromq's hot parts: frame encode and
 //! decode, the per-peer pipe, and the ROUTER table. Run with
-//! `cargo bench --features bench-internals --bench hot_paths`.
+//! `cargo bench -p ferromq-bench --bench hot_paths` (this package turns on
+//! ferromq's hidden `bench-internals` feature).
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ferromq::bench_api;
