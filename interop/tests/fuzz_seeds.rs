@@ -2,7 +2,7 @@
 //! traffic (an ignored test: run it by hand, see `fuzz/README.md`):
 //!
 //! ```text
-//! cargo test --test fuzz_seeds -- --ignored
+//! cargo test -p ferromq-interop --test fuzz_seeds -- --ignored
 //! ```
 //!
 //! A raw TCP listener plays a well-behaved ZMTP 3.1 peer (it sends a NULL
@@ -180,7 +180,7 @@ const ROUTER: u8 = 3;
 #[test]
 #[ignore = "writes fuzz/corpus from libzmq traffic; run by hand"]
 fn capture_libzmq_seeds() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
     let pings = |n: usize| move |f: &[Frame]| has(f, b"PONG") && has(f, b"PING") && f.len() >= n;
     let big = vec![b'x'; 300];
     let recordings: Vec<(&str, u8, Vec<u8>)> = vec![
