@@ -30,6 +30,11 @@
 //! ```
 //!
 //! See `docs/ARCHITECTURE.md` for how the crate is built.
+//!
+//! At-least-once queues on top of these sockets (acknowledgements,
+//! redelivery, duplicate suppression, dead letters, delays, credit,
+//! backpressure; `docs/RELIABLE.md`) are in the separate crate
+//! `ferromq-reliable`, which uses only this crate's public API.
 
 #[cfg(feature = "bench-internals")]
 #[doc(hidden)]
@@ -46,8 +51,6 @@ mod monitor;
 mod options;
 mod pipe;
 mod proto;
-/// At-least-once queues over ROUTER/DEALER: acks, redelivery, dedup, dead letters, delays, credit, busy (`docs/RELIABLE.md`).
-pub mod reliable;
 mod routing;
 mod shared;
 mod socket;

@@ -9,8 +9,8 @@
 //!   has arrived (up to 256) and acks it in one message; timed until the
 //!   producer has every ack.
 //! * reliable, one ack per message: the same, acking each delivery alone.
-use ferromq::reliable::{Consumer, ConsumerConfig, Producer, ProducerConfig};
 use ferromq::{Context, Error, Message, SocketType};
+use ferromq_reliable::{Consumer, ConsumerConfig, Producer, ProducerConfig};
 use std::time::{Duration, Instant};
 
 struct Args {

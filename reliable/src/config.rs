@@ -2,8 +2,8 @@
 //! producer's send error.
 
 use super::core::CoreConfig;
-use crate::message::Message;
-use crate::options::Options;
+use ferromq::Message;
+use ferromq::Options;
 use std::time::{Duration, Instant};
 
 /// Where messages that failed `max_deliveries` times go.

@@ -6,8 +6,8 @@
 //!
 //! Messages are never dead-lettered here (`max_deliveries` is unlimited), so
 //! every id is eventually confirmed as long as some consumer keeps running.
-use ferromq::reliable::{Producer, ProducerConfig};
 use ferromq::{Context, Message};
+use ferromq_reliable::{Producer, ProducerConfig};
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;

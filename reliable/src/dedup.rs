@@ -15,11 +15,11 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 /// A message's identity: the producer's epoch and the message id.
-pub type Key = (u64, u64);
+pub(crate) type Key = (u64, u64);
 
 /// What the window says about a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Seen {
+pub(crate) enum Seen {
     /// Not seen (or forgotten): process it.
     New,
     /// Being processed now: drop this copy; the pending ack covers it.
@@ -29,21 +29,11 @@ pub enum Seen {
     Done,
 }
 
-/// The window. Sans-IO: time comes in as arguments.
-///
-/// ```
-/// use ferromq::reliable::dedup::{DedupWindow, Seen};
-/// use std::time::{Duration, Instant};
-/// let t = Instant::now();
-/// let mut w = DedupWindow::new(2, Duration::from_secs(60));
-/// assert_eq!(w.check((1, 7), t), Seen::New);
-/// w.hold((1, 7));
-/// assert_eq!(w.check((1, 7), t), Seen::Held);
-/// w.complete((1, 7), t);
-/// assert_eq!(w.check((1, 7), t), Seen::Done);
-/// ```
+/// The window. Sans-IO: time comes in as arguments. An id is `New`, then
+/// `Held` once held, then `Done` once completed (see the unit test
+/// `new_then_held_then_done`).
 #[derive(Debug, Clone)]
-pub struct DedupWindow {
+pub(crate) struct DedupWindow {
     capacity: usize,
     ttl: Duration,
     /// Processed ids, each with the sequence number of its record in `order`.
@@ -57,7 +47,7 @@ impl DedupWindow {
     /// A window remembering at most `capacity` processed ids, each for at
     /// most `ttl`. A capacity of 0 remembers nothing processed (ids being
     /// processed are still filtered).
-    pub fn new(capacity: usize, ttl: Duration) -> DedupWindow {
+    pub(crate) fn new(capacity: usize, ttl: Duration) -> DedupWindow {
         DedupWindow {
             capacity,
             ttl,
@@ -69,7 +59,7 @@ impl DedupWindow {
     }
 
     /// Classify a delivery of `key` arriving at `now`.
-    pub fn check(&mut self, key: Key, now: Instant) -> Seen {
+    pub(crate) fn check(&mut self, key: Key, now: Instant) -> Seen {
         self.evict(now);
         if self.held.contains(&key) {
             Seen::Held
@@ -81,12 +71,12 @@ impl DedupWindow {
     }
 
     /// `key` was handed to the application.
-    pub fn hold(&mut self, key: Key) {
+    pub(crate) fn hold(&mut self, key: Key) {
         self.held.insert(key);
     }
 
     /// The application acknowledged `key` at `now`.
-    pub fn complete(&mut self, key: Key, now: Instant) {
+    pub(crate) fn complete(&mut self, key: Key, now: Instant) {
         self.held.remove(&key);
         if self.capacity == 0 {
             return;
@@ -98,22 +88,25 @@ impl DedupWindow {
     }
 
     /// The application rejected `key`: a redelivery is new again.
-    pub fn release(&mut self, key: Key) {
+    pub(crate) fn release(&mut self, key: Key) {
         self.held.remove(&key);
     }
 
-    /// Ids remembered as processed.
-    pub fn len(&self) -> usize {
+    /// Ids remembered as processed (tests only).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.done.len()
     }
 
-    /// Nothing remembered as processed.
-    pub fn is_empty(&self) -> bool {
+    /// Nothing remembered as processed (tests only).
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.done.is_empty()
     }
 
-    /// Ids being processed.
-    pub fn held_len(&self) -> usize {
+    /// Ids being processed (tests only).
+    #[cfg(test)]
+    pub(crate) fn held_len(&self) -> usize {
         self.held.len()
     }
 
@@ -136,6 +129,17 @@ impl DedupWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_then_held_then_done() {
+        let t = Instant::now();
+        let mut w = DedupWindow::new(2, Duration::from_secs(60));
+        assert_eq!(w.check((1, 7), t), Seen::New);
+        w.hold((1, 7));
+        assert_eq!(w.check((1, 7), t), Seen::Held);
+        w.complete((1, 7), t);
+        assert_eq!(w.check((1, 7), t), Seen::Done);
+    }
 
     #[test]
     fn bounded_by_count() {

@@ -13,10 +13,10 @@
 
 use super::core::{Dispatch, Event, ProducerCore};
 use super::wire::{DeadLetter, Downstream, Malformed, Upstream};
-use crate::error::Error;
-use crate::message::Message;
-use crate::monitor::{Monitor, MonitorEvent};
-use crate::socket::Socket;
+use ferromq::Error;
+use ferromq::Message;
+use ferromq::Socket;
+use ferromq::{Monitor, MonitorEvent};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};

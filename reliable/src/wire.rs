@@ -5,15 +5,15 @@
 //! Every message starts with the protocol tag frame [`TAG`] and a verb frame;
 //! integers are unsigned big-endian.
 
-use crate::message::Message;
 use bytes::{BufMut, Bytes, BytesMut};
+use ferromq::Message;
 
 /// First frame of every FMQR/1 message.
-pub const TAG: &[u8] = b"FMQR/1";
+pub(crate) const TAG: &[u8] = b"FMQR/1";
 
 /// Size of the delivery header frame of `MSG` and `DEAD`: epoch (8), message
 /// id (8), delivery count (4).
-pub const HEADER_LEN: usize = 20;
+pub(crate) const HEADER_LEN: usize = 20;
 
 const READY: &[u8] = b"READY";
 const ACK: &[u8] = b"ACK";
@@ -26,7 +26,7 @@ const WAKE: &[u8] = b"WAKE";
 
 /// Consumer to producer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Upstream {
+pub(crate) enum Upstream {
     /// "I am here and may hold `credit` unacknowledged messages"; also the
     /// consumer's heartbeat, sent every `heartbeat_ms` (0: no promise).
     Ready {
@@ -57,7 +57,7 @@ pub enum Upstream {
 
 /// Producer to consumer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Downstream {
+pub(crate) enum Downstream {
     /// One delivery of a message.
     Msg {
         /// The producer instance.
@@ -81,7 +81,7 @@ pub enum Downstream {
 /// Why a frame sequence is not a well-formed FMQR/1 message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Malformed {
-    /// The first frame is not [`TAG`].
+    /// The first frame is not `FMQR/1`.
     NotFmqr,
     /// A verb this side does not know (ignore it: forward compatibility).
     UnknownVerb,
@@ -129,7 +129,7 @@ fn verb_of(frames: &[Bytes]) -> Result<(&[u8], &[Bytes]), Malformed> {
 
 impl Upstream {
     /// The frames of this message (no routing id).
-    pub fn encode(&self) -> Message {
+    pub(crate) fn encode(&self) -> Message {
         match self {
             Upstream::Ready {
                 credit,
@@ -161,7 +161,7 @@ impl Upstream {
     }
 
     /// Parse the frames after the routing id.
-    pub fn decode(frames: &[Bytes]) -> Result<Upstream, Malformed> {
+    pub(crate) fn decode(frames: &[Bytes]) -> Result<Upstream, Malformed> {
         let (verb, args) = verb_of(frames)?;
         let bad = Malformed::BadFrames;
         match verb {
@@ -203,7 +203,7 @@ impl Upstream {
 impl Downstream {
     /// The frames of this message, behind `routing_id` when one is given
     /// (as a ROUTER sends them).
-    pub fn encode(&self, routing_id: Option<&Bytes>) -> Message {
+    pub(crate) fn encode(&self, routing_id: Option<&Bytes>) -> Message {
         let mut m = Message::new();
         if let Some(r) = routing_id {
             m.push(r.clone());
@@ -234,7 +234,7 @@ impl Downstream {
     }
 
     /// Parse a message as a DEALER receives it.
-    pub fn decode(msg: Message) -> Result<Downstream, Malformed> {
+    pub(crate) fn decode(msg: Message) -> Result<Downstream, Malformed> {
         let mut frames = msg.into_frames();
         let (verb, args) = verb_of(&frames)?;
         let bad = Malformed::BadFrames;
@@ -292,7 +292,7 @@ impl DeadLetter {
     /// Parse a `DEAD` message received from a dead-letter endpoint.
     ///
     /// ```
-    /// use ferromq::reliable::wire::DeadLetter;
+    /// use ferromq_reliable::DeadLetter;
     /// let d = DeadLetter {
     ///     epoch: 7,
     ///     id: 1,

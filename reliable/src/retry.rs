@@ -25,7 +25,7 @@ pub(crate) fn random_u64() -> u64 {
 /// retries spread out instead of arriving together, yet never hammer.
 ///
 /// ```
-/// use ferromq::reliable::Backoff;
+/// use ferromq_reliable::Backoff;
 /// use std::time::Duration;
 /// let b = Backoff::new(Duration::from_millis(10), Duration::from_millis(100), 5);
 /// let d: Vec<Duration> = b.delays().collect();

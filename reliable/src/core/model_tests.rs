@@ -11,9 +11,9 @@
 //! consumer instance processes an id twice within its window. At the end,
 //! after a drain, every message is acknowledged or dead-lettered.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+use crate::core::{ConsumerId, CoreConfig, Dispatch, Event, ProducerCore};
+use crate::dedup::{DedupWindow, Seen};
 use bytes::Bytes;
-use ferromq::reliable::core::{ConsumerId, CoreConfig, Dispatch, Event, ProducerCore};
-use ferromq::reliable::dedup::{DedupWindow, Seen};
 use ferromq::Message;
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
 use std::collections::{HashMap, HashSet, VecDeque};

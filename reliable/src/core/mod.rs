@@ -15,11 +15,12 @@ mod idhash;
 mod query;
 mod types;
 
-pub use types::{ConsumerId, CoreConfig, CoreStats, Dispatch, Event};
+pub(crate) use types::{ConsumerId, Dispatch, Event};
+pub use types::{CoreConfig, CoreStats};
 
-use crate::message::Message;
-use crate::reliable::wire::DeadLetter;
+use crate::wire::DeadLetter;
 use consumers::Consumers;
+use ferromq::Message;
 use idhash::IdHash;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
@@ -44,7 +45,7 @@ struct Entry {
 
 /// The producer's queue and dispatcher. See the [module docs](self).
 #[derive(Debug)]
-pub struct ProducerCore {
+pub(crate) struct ProducerCore {
     cfg: CoreConfig,
     epoch: u64,
     next_id: u64,
@@ -65,7 +66,7 @@ pub struct ProducerCore {
 
 impl ProducerCore {
     /// An empty queue; `epoch` names this producer instance on the wire.
-    pub fn new(mut cfg: CoreConfig, epoch: u64) -> ProducerCore {
+    pub(crate) fn new(mut cfg: CoreConfig, epoch: u64) -> ProducerCore {
         cfg.max_deliveries = cfg.max_deliveries.max(1);
         ProducerCore {
             cfg,
@@ -87,7 +88,7 @@ impl ProducerCore {
     /// Take a message in. `due`: not before this time (`None`: now plus the
     /// default delay). Returns its id, or hands it back when the queue is at
     /// capacity or finishing.
-    pub fn submit(
+    pub(crate) fn submit(
         &mut self,
         body: Message,
         due: Option<Instant>,
@@ -123,7 +124,13 @@ impl ProducerCore {
 
     /// A consumer announced itself (or repeated its heartbeat): it may hold
     /// `credit` unacknowledged messages; `heartbeat` is how often it repeats.
-    pub fn on_ready(&mut self, c: &ConsumerId, credit: u32, heartbeat: Duration, now: Instant) {
+    pub(crate) fn on_ready(
+        &mut self,
+        c: &ConsumerId,
+        credit: u32,
+        heartbeat: Duration,
+        now: Instant,
+    ) {
         let liveness = if heartbeat.is_zero() {
             self.cfg.consumer_timeout
         } else {
@@ -134,7 +141,7 @@ impl ProducerCore {
     }
 
     /// Any traffic from a consumer proves it alive.
-    pub fn on_seen(&mut self, c: &ConsumerId, now: Instant) {
+    pub(crate) fn on_seen(&mut self, c: &ConsumerId, now: Instant) {
         self.consumers.seen(c, now);
     }
 
@@ -159,7 +166,7 @@ impl ProducerCore {
 
     /// `c` acknowledged `id`. Any consumer's ack settles the message (even
     /// a late one from a consumer it was taken from). True the first time.
-    pub fn on_ack(&mut self, c: &ConsumerId, id: u64, now: Instant) -> bool {
+    pub(crate) fn on_ack(&mut self, c: &ConsumerId, id: u64, now: Instant) -> bool {
         self.on_seen(c, now);
         if self.land(id).is_none() {
             return false;
@@ -170,7 +177,7 @@ impl ProducerCore {
     }
 
     /// `c` rejected `id`. Counts only while `c` holds the delivery.
-    pub fn on_nack(&mut self, c: &ConsumerId, id: u64, reason: &str, now: Instant) {
+    pub(crate) fn on_nack(&mut self, c: &ConsumerId, id: u64, reason: &str, now: Instant) {
         self.on_seen(c, now);
         let holds = matches!(self.msgs.get(&id),
             Some(Entry { place: Place::InFlight { consumer, .. }, .. }) if consumer == c);
@@ -209,7 +216,7 @@ impl ProducerCore {
 
     /// `c` is gone (disconnected, or silent too long): everything it held
     /// is redelivered (to another consumer, or to `c` if it comes back).
-    pub fn on_consumer_gone(&mut self, c: &ConsumerId) {
+    pub(crate) fn on_consumer_gone(&mut self, c: &ConsumerId) {
         if !self.consumers.remove(c) {
             return;
         }
@@ -232,7 +239,7 @@ impl ProducerCore {
     /// The driver could not hand [`Dispatch::Msg`] `id` to `c`: undo it
     /// (no delivery is counted). `gone`: `c` is unreachable; otherwise it is
     /// paused until its next `READY`.
-    pub fn send_failed(&mut self, c: &ConsumerId, id: u64, gone: bool) {
+    pub(crate) fn send_failed(&mut self, c: &ConsumerId, id: u64, gone: bool) {
         if let Some(e) = self.msgs.get_mut(&id) {
             if let Place::InFlight { consumer, deadline } = &e.place {
                 if consumer == c {
@@ -258,7 +265,7 @@ impl ProducerCore {
 
     /// Apply the clock: delayed messages that are due become pending, ack
     /// deadlines that passed fail, silent consumers are gone.
-    pub fn on_tick(&mut self, now: Instant) {
+    pub(crate) fn on_tick(&mut self, now: Instant) {
         while let Some(Reverse((due, id))) = self.delayed.peek().copied() {
             if due > now {
                 break;
@@ -286,7 +293,7 @@ impl ProducerCore {
     /// The next thing to send, if any: a message for the next consumer with
     /// credit (round robin), or — once finishing and nothing is held — the
     /// pill for each consumer that has not had it.
-    pub fn next_dispatch(&mut self, now: Instant) -> Option<Dispatch> {
+    pub(crate) fn next_dispatch(&mut self, now: Instant) -> Option<Dispatch> {
         if self.finishing && self.msgs.is_empty() {
             let consumer = self.consumers.next_without_eof()?;
             return Some(Dispatch::Eof { consumer });
@@ -332,23 +339,23 @@ impl ProducerCore {
     }
 
     /// The driver received a malformed message (counted only).
-    pub fn on_malformed(&mut self) {
+    pub(crate) fn on_malformed(&mut self) {
         self.stats.protocol_errors += 1;
     }
 
     /// The next acknowledgement or dead letter to report.
-    pub fn take_event(&mut self) -> Option<Event> {
+    pub(crate) fn take_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
     /// Stop taking messages; once every held message is acknowledged or
     /// dead-lettered, every consumer (present or later) gets the pill.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.finishing = true;
     }
 
     /// When [`on_tick`](Self::on_tick) next has something to do.
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
         let delayed = self.delayed.peek().map(|r| r.0 .0);
         let timeout = self.timeouts.first().map(|t| t.0);
         let silent = self.consumers.next_silence();
@@ -356,5 +363,7 @@ impl ProducerCore {
     }
 }
 
+#[cfg(test)]
+mod model_tests;
 #[cfg(test)]
 mod tests;

@@ -4,8 +4,8 @@
 //! Waits are on conditions with deadlines; nothing sleeps to synchronise.
 #![allow(dead_code)] // each test file uses a different subset
 
-use ferromq::reliable::{Consumer, ConsumerConfig, Delivery, Producer, ProducerConfig};
 use ferromq::{Context, Error};
+use ferromq_reliable::{Consumer, ConsumerConfig, Delivery, Producer, ProducerConfig};
 use std::time::{Duration, Instant};
 
 /// Generous: only a failing test waits this long.

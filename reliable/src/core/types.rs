@@ -1,18 +1,18 @@
 //! The core's public types: settings, decisions and reports.
 
-use crate::message::Message;
-use crate::reliable::wire::DeadLetter;
+use crate::wire::DeadLetter;
 use bytes::Bytes;
+use ferromq::Message;
 use std::time::Duration;
 
 /// A consumer, named by its routing id.
-pub type ConsumerId = Bytes;
+pub(crate) type ConsumerId = Bytes;
 
 /// The core's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoreConfig {
-    /// Most messages held (pending + delayed + in flight) before
-    /// [`ProducerCore::submit`](super::ProducerCore::submit) refuses more.
+    /// Most messages held (pending + delayed + in flight) before the
+    /// producer refuses more ([`SubmitError::Busy`](crate::SubmitError::Busy)).
     pub capacity: usize,
     /// Deliveries after which a failed message is dead-lettered instead of
     /// redelivered (at least 1).
@@ -44,7 +44,7 @@ impl Default for CoreConfig {
 
 /// What the driver must send next.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Dispatch {
+pub(crate) enum Dispatch {
     /// Deliver message `id` to `consumer`.
     Msg {
         /// Who gets it.
@@ -65,7 +65,7 @@ pub enum Dispatch {
 
 /// Something that happened to a message, reported once.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
+pub(crate) enum Event {
     /// The message was acknowledged.
     Acked(u64),
     /// The message failed `max_deliveries` times and left the queue.

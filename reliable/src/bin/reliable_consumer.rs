@@ -6,8 +6,8 @@
 //! the batch's lines are written and flushed, then the batch is acked in one
 //! message. A consumer killed between the flush and the ack leaves those
 //! messages unacknowledged: the producer redelivers them (count > 1).
-use ferromq::reliable::{Consumer, ConsumerConfig};
 use ferromq::{Context, Error};
+use ferromq_reliable::{Consumer, ConsumerConfig};
 use std::io::Write;
 use std::process::ExitCode;
 

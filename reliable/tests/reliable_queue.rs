@@ -4,9 +4,10 @@
 #[path = "common/reliable.rs"]
 mod reliable_common;
 
-use ferromq::reliable::wire::DeadLetter;
-use ferromq::reliable::{Backoff, DeadLetterTarget, ProducerConfig, SendOptions, SubmitError};
 use ferromq::{Context, Error, Message, SocketType};
+use ferromq_reliable::{
+    Backoff, DeadLetter, DeadLetterTarget, ProducerConfig, SendOptions, SubmitError,
+};
 use reliable_common::*;
 use std::time::{Duration, Instant};
 

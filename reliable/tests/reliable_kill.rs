@@ -3,13 +3,14 @@
 //! history is checked. Kills are triggered by progress (a number of
 //! `delivered` lines from the current consumer), never by sleeping.
 //!
-//! The examples are built first with `cargo build --release` (see
-//! [`build_examples`] for which target directory).
+//! The processes are this package's binaries `reliable_producer` and
+//! `reliable_consumer`, which cargo builds (in the test's own profile)
+//! before it runs integration tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Sender};
 use std::time::{Duration, Instant};
@@ -18,7 +19,7 @@ const COUNT: u64 = 100_000;
 /// Kill the consumer after this many `delivered` lines from it.
 const KILL_EVERY: usize = 12_000;
 const KILLS: usize = 6;
-/// The whole run (build excluded) must finish within this.
+/// The whole run must finish within this.
 const RUN_LIMIT: Duration = Duration::from_secs(90);
 
 enum Ev {
@@ -27,39 +28,6 @@ enum Ev {
     Delivered { inst: usize, id: u64, count: u32 },
     ConsumerEnded(usize),
     Garbage(String),
-}
-
-/// Build the examples with `cargo build --release`. A debug test binary
-/// builds them into its own target directory's `release` profile (cargo
-/// locks each profile directory separately, so this does not wait on the
-/// `cargo test` that runs us, and reuses release dependencies already
-/// built); a release test binary uses `target/reliable-examples` instead,
-/// since its own `cargo test --release` holds the `release` lock.
-fn build_examples() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    // <target>/<profile>/deps/<test binary>
-    let target = exe
-        .ancestors()
-        .nth(3)
-        .expect("test binary lives in <target>/<profile>/deps")
-        .to_path_buf();
-    let target = if cfg!(debug_assertions) {
-        target
-    } else {
-        target.join("reliable-examples")
-    };
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let started = Instant::now();
-    let status = Command::new(cargo)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--release", "--example", "reliable_producer"])
-        .args(["--example", "reliable_consumer", "--target-dir"])
-        .arg(&target)
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the examples failed");
-    println!("examples built in {:.1?}", started.elapsed());
-    target.join("release").join("examples")
 }
 
 fn free_port() -> u16 {
@@ -97,25 +65,24 @@ fn spawn(bin: &Path, args: &[&str]) -> Child {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("example starts")
+        .expect("binary starts")
 }
 
 #[test]
 fn consumer_killed_and_restarted_loses_nothing() {
-    let bin = build_examples();
     let endpoint = format!("tcp://127.0.0.1:{}", free_port());
     let started = Instant::now();
     let deadline = started + RUN_LIMIT;
     let (tx, rx) = channel();
 
     let mut producer = spawn(
-        &bin.join("reliable_producer"),
+        Path::new(env!("CARGO_BIN_EXE_reliable_producer")),
         &[&endpoint, &COUNT.to_string()],
     );
     pump_lines(&mut producer, tx.clone(), None);
-    let consumer_bin = bin.join("reliable_consumer");
+    let consumer_bin = Path::new(env!("CARGO_BIN_EXE_reliable_consumer"));
     let start_consumer = |inst: usize| {
-        let mut c = spawn(&consumer_bin, &[&endpoint]);
+        let mut c = spawn(consumer_bin, &[&endpoint]);
         pump_lines(&mut c, tx.clone(), Some(inst));
         c
     };

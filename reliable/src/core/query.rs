@@ -1,35 +1,31 @@
 //! Read-only views of the core's state.
 
-use super::{ConsumerId, CoreConfig, CoreStats, ProducerCore};
+use super::{ConsumerId, CoreStats, ProducerCore};
 
 impl ProducerCore {
-    /// The settings.
-    pub fn config(&self) -> &CoreConfig {
-        &self.cfg
-    }
-
     /// This producer instance's epoch.
-    pub fn epoch(&self) -> u64 {
+    pub(crate) fn epoch(&self) -> u64 {
         self.epoch
     }
 
     /// Messages held: pending + delayed + in flight.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.msgs.len()
     }
 
-    /// Nothing held.
-    pub fn is_empty(&self) -> bool {
+    /// Nothing held (tests only).
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.msgs.is_empty()
     }
 
     /// Whether [`finish`](Self::finish) was called.
-    pub fn is_finishing(&self) -> bool {
+    pub(crate) fn is_finishing(&self) -> bool {
         self.finishing
     }
 
     /// Current counters.
-    pub fn stats(&self) -> CoreStats {
+    pub(crate) fn stats(&self) -> CoreStats {
         CoreStats {
             pending: self.n_pending,
             delayed: self.len() - self.n_pending - self.n_in_flight,
@@ -40,12 +36,12 @@ impl ProducerCore {
     }
 
     /// How many unacknowledged messages `c` holds, if it is known.
-    pub fn held(&self, c: &ConsumerId) -> Option<u32> {
+    pub(crate) fn held(&self, c: &ConsumerId) -> Option<u32> {
         self.consumers.held(c)
     }
 
     /// The consumers known now.
-    pub fn consumers(&self) -> Vec<ConsumerId> {
+    pub(crate) fn consumers(&self) -> Vec<ConsumerId> {
         self.consumers.ids()
     }
 }
