@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The whole ferromq test suite. Needs only a Rust toolchain (rustup's default
-# profile: cargo, rustfmt, clippy) and the system C/C++ compiler, which the
-# `zmq` dev-dependency uses to build libzmq 4.3.4 from source for the interop
-# tests. Run from anywhere: ./scripts/test.sh
+# The whole ferromq test suite, over the whole workspace (ferromq and the
+# members ferromq-reliable, ferromq-interop and ferromq-bench). Needs only a
+# Rust toolchain (rustup's default profile: cargo, rustfmt, clippy) and the
+# system C/C++ compiler, which the `zmq` crate (used by ferromq-interop and
+# ferromq-bench) uses to build libzmq 4.3.4 from source. Run from anywhere:
+# ./scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,23 +32,23 @@ for component in rustfmt clippy; do
     fi
 done
 
-section "format (cargo fmt --check)"
-cargo fmt --all -- --check
+section "format (cargo fmt --all --check)"
+cargo fmt --all --check
 
-section "lint (cargo clippy --all-targets --all-features -- -D warnings)"
-cargo clippy --all-targets --all-features -- -D warnings
+section "lint (cargo clippy --workspace --all-targets --all-features -- -D warnings)"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
 
-section "unit + integration tests (cargo test --all-targets)"
-cargo test --all-targets
+section "unit + integration tests, libzmq interop (cargo test --workspace --all-targets)"
+cargo test --workspace --all-targets
 
-section "benchmarks build (cargo bench --no-run --features bench-internals)"
-cargo bench --no-run --features bench-internals
+section "doc tests (cargo test --workspace --doc)"
+cargo test --workspace --doc
 
-section "doc tests (cargo test --doc)"
-cargo test --doc
+section "benchmarks build (cargo bench -p ferromq-bench --no-run)"
+cargo bench -p ferromq-bench --no-run
 
-section "docs (cargo doc --no-deps, warnings are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
+section "docs (cargo doc --workspace --no-deps, warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
 section "pipeline example, release build, smoke run"
 cargo build --release --example pipeline
