@@ -2,12 +2,17 @@
 //! (Cargo feature `bench-internals`; not a public API). Each wraps one hot
 //! internal part so it can be measured in isolation.
 
+use crate::key::ConnKey;
 use crate::message::Message;
-use crate::pipe::Peer;
+use crate::options::Options;
+use crate::pipe::{Item, PipeKey};
+use crate::proto::session::PeerInfo;
+use crate::proto::socket_type::SocketType;
 use crate::proto::tx::TxQueue;
-use crate::proto::wire::{encode_header, FrameDecoder};
-use crate::routing::{fq, lb, router, State};
+use crate::proto::wire::{encode_header, FrameDecoder, Metadata};
+use crate::state::{SendStep, State};
 use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
 
 /// Encode `msgs` as ZMTP frames into a fresh write queue, as the engine does
 /// (small bodies copied, large ones referenced); returns the bytes queued.
@@ -45,49 +50,85 @@ pub fn decode(stream: &[u8], chunk: usize) -> usize {
     frames
 }
 
-/// Push `n` messages through one peer's pipes the way a PUSH and a PULL do:
-/// round-robin into the out-pipe, the engine's swap, then fair-queued receive
-/// from the in-pipe. Returns the messages received.
+/// A peer as the handshake reports it, for driving a socket's state
+/// without a connection.
+fn peer(socket_type: &'static [u8], identity: Option<Bytes>) -> PeerInfo {
+    PeerInfo {
+        socket_type: Some(Bytes::from_static(socket_type)),
+        identity,
+        minor: 1,
+        metadata: Metadata::new(),
+    }
+}
+
+/// Push `n` messages through the socket state the way a PUSH and a PULL
+/// connected over one link do: the PUSH pattern's send into its pipe, the
+/// engine's swap out of it, delivery into the PULL's pipe and its
+/// fair-queued receive. Returns the messages received.
 pub fn pipe_round_trip(msg: &Message, n: usize) -> usize {
-    let mut st = State::default();
-    let key = st.peers.insert(Peer::new(true));
-    lb::add(&mut st, key);
-    let mut staged = std::collections::VecDeque::new();
+    let opts = Options::default()
+        .with_send_hwm(usize::MAX)
+        .with_recv_hwm(usize::MAX);
+    let mut push = State::new(SocketType::Push, opts.clone(), 1);
+    let mut pull = State::new(SocketType::Pull, opts, 1);
+    let Ok((Some(out), _)) = push.connect_pipe() else {
+        return 0;
+    };
+    let link = ConnKey::new(0, 1);
+    if push
+        .attach_conn(Some(out), None, link, &peer(b"PULL", None))
+        .is_err()
+    {
+        return 0;
+    }
+    let Ok(inp) = pull.attach_conn(None, None, link, &peer(b"PUSH", None)) else {
+        return 0;
+    };
     for _ in 0..n {
-        if lb::send(&mut st, usize::MAX, msg.clone()).is_err() {
+        if !matches!(push.send(msg.clone()), SendStep::Done) {
             return 0;
         }
     }
-    std::mem::swap(&mut st.peers[key].out, &mut staged);
-    let peer = &mut st.peers[key];
-    peer.inq.extend(staged.drain(..));
-    fq::activate(&mut st, key);
-    let mut got = 0;
-    while fq::recv(&mut st, usize::MAX).is_some() {
-        got += 1;
+    let mut staged = VecDeque::new();
+    push.take_out(out, &mut staged);
+    let mut batch: Vec<Item> = staged.into_iter().collect();
+    pull.deliver(inp, &mut batch);
+    let mut got = VecDeque::new();
+    let mut total = 0;
+    while pull.recv(&mut got, 128).is_ok() && !got.is_empty() {
+        total += got.len();
+        got.clear();
     }
-    got
+    total
 }
 
-/// A ROUTER's routing table with `peers` peers (ids `peer-0`, `peer-1`, …).
+/// A ROUTER's state with `peers` connected peers (ids `peer-0`, `peer-1`, …).
 pub struct RouterTable {
     state: State,
+    pipes: Vec<PipeKey>,
     ids: Vec<Bytes>,
 }
 
 impl RouterTable {
     /// Build the table.
     pub fn new(peers: usize) -> RouterTable {
-        let mut state = State::default();
+        let mut state = State::new(SocketType::Router, Options::default(), 1);
         let mut ids = Vec::with_capacity(peers);
+        let mut pipes = Vec::with_capacity(peers);
         for i in 0..peers {
-            let key = state.peers.insert(Peer::new(false));
             let id = Bytes::from(format!("peer-{i}"));
-            // Distinct ids by construction: assignment cannot fail.
-            let _ = router::assign_id(&mut state, key, Some(id.clone()));
+            // Distinct ids by construction: attaching cannot fail.
+            if let Ok(k) = state.attach_conn(
+                None,
+                None,
+                ConnKey::new(i, 1),
+                &peer(b"DEALER", Some(id.clone())),
+            ) {
+                pipes.push(k);
+            }
             ids.push(id);
         }
-        RouterTable { state, ids }
+        RouterTable { state, pipes, ids }
     }
 
     /// Route one `[id, body]` message per peer, then empty the pipes;
@@ -96,13 +137,15 @@ impl RouterTable {
         let mut routed = 0;
         for id in &self.ids {
             let m = Message::multipart([id.clone(), body.clone()]);
-            if let Ok(Some(_)) = router::send(&mut self.state, usize::MAX, false, m) {
+            if matches!(self.state.send(m), SendStep::Done) {
                 routed += 1;
             }
         }
-        for (_, p) in self.state.peers.iter_mut() {
-            p.out.clear();
-            p.out_msgs = 0;
+        let mut scratch = VecDeque::new();
+        for &k in &self.pipes {
+            self.state.take_out(k, &mut scratch);
+            self.state.output_done(k);
+            scratch.clear();
         }
         routed
     }

@@ -1,19 +1,22 @@
-//! The context: owner of the I/O thread.
+//! The context: the handle applications make sockets from.
 
-use crate::engine::{self, Cmd, Mailbox};
-use crate::error::Result;
+use crate::engine;
+use crate::error::{Error, Result};
 use crate::options::Options;
 use crate::proto::socket_type::SocketType;
-use crate::shared::Shared;
 use crate::socket::Socket;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
+use crate::state::shared::Shared;
+use std::sync::Arc;
 
-/// Owns the I/O thread that runs every socket's connections.
+/// Makes sockets, and owns the I/O thread that runs their connections.
 ///
-/// Cheap to clone (`Arc` inside), `Send + Sync`. The I/O thread stops when the
-/// last clone *and* every socket made from it are gone.
+/// Cheap to clone (`Arc` inside), `Send + Sync`. [`shutdown`](Self::shutdown)
+/// — or dropping the last clone — shuts every socket made from it down, as
+/// libzmq's `zmq_ctx_term` does: blocked calls return
+/// [`Error::Terminated`] at once, and so does every later call. Sockets
+/// still close as usual (flushing for up to their linger time) when they
+/// are closed or dropped; the I/O thread stops when the last of them is
+/// gone. So keep the `Context` alive as long as you use its sockets.
 ///
 /// ```
 /// use ferromq::{Context, SocketType};
@@ -24,55 +27,31 @@ use std::thread::JoinHandle;
 /// push.connect(&endpoint.to_string())?;
 /// push.send("hello")?;
 /// assert_eq!(pull.recv()?.frames()[0], "hello");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok::<(), ferromq::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Context {
-    inner: Arc<ContextInner>,
+    owner: Arc<Owner>,
 }
 
+/// Shared by the clones of one `Context`; its drop shuts the context down.
 #[derive(Debug)]
-pub(crate) struct ContextInner {
-    pub(crate) mailbox: Arc<Mailbox>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-    next_id: AtomicU64,
-    unsent_on_close: AtomicU64,
+struct Owner {
+    engine: engine::Handle,
 }
 
-impl ContextInner {
-    /// Count messages a closing socket had to discard.
-    pub(crate) fn note_unsent(&self, n: usize) {
-        self.unsent_on_close.fetch_add(n as u64, Ordering::Relaxed);
-    }
-}
-
-impl Drop for ContextInner {
+impl Drop for Owner {
     fn drop(&mut self) {
-        self.mailbox.send(Cmd::Shutdown);
-        let handle = self
-            .thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(h) = handle {
-            // Never join from the engine thread itself.
-            if h.thread().id() != std::thread::current().id() {
-                let _ = h.join();
-            }
-        }
+        self.engine.terminate();
     }
 }
 
 impl Context {
     /// Start a context and its I/O thread.
     pub fn new() -> Result<Context> {
-        let (mailbox, thread) = engine::spawn()?;
         Ok(Context {
-            inner: Arc::new(ContextInner {
-                mailbox,
-                thread: Mutex::new(Some(thread)),
-                next_id: AtomicU64::new(1),
-                unsent_on_close: AtomicU64::new(0),
+            owner: Arc::new(Owner {
+                engine: engine::Handle::spawn()?,
             }),
         })
     }
@@ -82,7 +61,7 @@ impl Context {
     /// explicit [`Socket::close`] also reports its own share in its
     /// [`CloseReport`](crate::CloseReport).
     pub fn unsent_on_close(&self) -> u64 {
-        self.inner.unsent_on_close.load(Ordering::Relaxed)
+        self.owner.engine.unsent_on_close()
     }
 
     /// A socket of type `ty` with default [`Options`].
@@ -90,7 +69,8 @@ impl Context {
         self.socket_with(ty, Options::default())
     }
 
-    /// A socket of type `ty` with the given options, checked first.
+    /// A socket of type `ty` with the given options, checked first
+    /// ([`Options::validate_for`]).
     ///
     /// ```
     /// use ferromq::{Context, Error, Options, SocketType};
@@ -99,10 +79,37 @@ impl Context {
     /// assert!(matches!(err, Err(Error::InvalidOption { .. })));
     /// ```
     pub fn socket_with(&self, ty: SocketType, opts: Options) -> Result<Socket> {
-        opts.validate()?;
-        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let shared = Arc::new(Shared::new(id, ty, opts));
-        self.inner.mailbox.send(Cmd::AddSocket(shared.clone()));
-        Ok(Socket::new(shared, self.inner.clone()))
+        opts.validate_for(ty)?;
+        let engine = &self.owner.engine;
+        if engine.is_terminated() {
+            return Err(Error::Terminated);
+        }
+        let id = engine.next_socket_id();
+        let seed = engine::backoff::random_u32();
+        let shared = Arc::new(Shared::new(id, ty, opts, seed));
+        engine.register(&shared)?;
+        Ok(Socket::new(shared, engine.clone(), ty))
+    }
+
+    /// Shut every socket of this context down: each blocked `send`, `recv`
+    /// or [`Poller::wait`](crate::Poller::wait) returns at once (with
+    /// [`Error::Terminated`], or for the poller with the socket reported
+    /// ready), later calls fail with it, and new sockets cannot be made.
+    /// Closing or dropping the sockets still flushes what they queued,
+    /// within their linger time. Dropping the last clone of the context
+    /// does the same.
+    ///
+    /// ```
+    /// use ferromq::{Context, Error, SocketType};
+    /// let ctx = Context::new()?;
+    /// let pull = ctx.socket(SocketType::Pull)?;
+    /// let waiter = std::thread::spawn(move || pull.recv());
+    /// ctx.shutdown();
+    /// assert!(matches!(waiter.join().unwrap(), Err(Error::Terminated)));
+    /// assert!(matches!(ctx.socket(SocketType::Push), Err(Error::Terminated)));
+    /// # Ok::<(), ferromq::Error>(())
+    /// ```
+    pub fn shutdown(&self) {
+        self.owner.engine.terminate();
     }
 }

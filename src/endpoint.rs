@@ -8,6 +8,11 @@ use std::str::FromStr;
 /// A parsed endpoint. Only TCP exists today; `ipc://` and `inproc://` are
 /// recognised and rejected with a clear error until their transports land.
 ///
+/// The host of a `bind` may be `*` (every IPv4 interface), an address, an
+/// interface name (`lo`, `eth0`: its first IPv4 address, else its first
+/// IPv6 one) or a host name. The host of a `connect` may be an address or a
+/// host name, resolved in the background at each connection attempt.
+///
 /// ```
 /// use ferromq::Endpoint;
 /// let e: Endpoint = "tcp://127.0.0.1:5555".parse().unwrap();
@@ -18,7 +23,8 @@ use std::str::FromStr;
 #[non_exhaustive]
 pub enum Endpoint {
     /// `tcp://host:port`. The host is an IPv4 or bracketed IPv6 literal, a host
-    /// name (resolved at connect time), or `*` (all interfaces, bind only).
+    /// name (resolved at connect time), an interface name (bind only), or
+    /// `*` (all interfaces, bind only).
     Tcp {
         /// Host part as written (`*`, `127.0.0.1`, `::1`, `localhost`).
         host: String,
@@ -36,44 +42,62 @@ impl Endpoint {
         }
     }
 
-    /// The address to bind: `*` means every IPv4 interface.
+    /// The address to bind: `*` means every IPv4 interface; then an address
+    /// literal, an interface name, or a host name (as libzmq tries them).
     pub(crate) fn bind_addr(&self) -> Result<SocketAddr> {
-        match self {
-            Endpoint::Tcp { host, port } => {
-                if host == "*" {
-                    return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), *port));
-                }
-                self.resolve()
-            }
+        let Endpoint::Tcp { host, port } = self;
+        if host == "*" {
+            return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), *port));
         }
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Ok(SocketAddr::new(ip, *port));
+        }
+        if let Some(ip) = interface_addr(host) {
+            return Ok(SocketAddr::new(ip, *port));
+        }
+        let mut addrs =
+            (host.as_str(), *port)
+                .to_socket_addrs()
+                .map_err(|_| Error::InvalidEndpoint {
+                    endpoint: self.to_string(),
+                    reason: "not an address, an interface name or a host name that resolves",
+                })?;
+        addrs.next().ok_or_else(|| Error::InvalidEndpoint {
+            endpoint: self.to_string(),
+            reason: "host name has no addresses",
+        })
     }
 
-    /// Resolve host and port to one socket address (first result).
-    pub(crate) fn resolve(&self) -> Result<SocketAddr> {
-        match self {
-            Endpoint::Tcp { host, port } => {
-                if let Ok(ip) = host.parse::<IpAddr>() {
-                    return Ok(SocketAddr::new(ip, *port));
-                }
-                if host == "*" {
-                    return Err(Error::InvalidEndpoint {
-                        endpoint: self.to_string(),
-                        reason: "'*' is only valid for bind",
-                    });
-                }
-                let mut addrs = (host.as_str(), *port).to_socket_addrs().map_err(|_| {
-                    Error::InvalidEndpoint {
-                        endpoint: self.to_string(),
-                        reason: "host name does not resolve",
-                    }
-                })?;
-                addrs.next().ok_or_else(|| Error::InvalidEndpoint {
-                    endpoint: self.to_string(),
-                    reason: "host name has no addresses",
-                })
-            }
+    /// Check an endpoint given to `connect`: a real port, a real host.
+    /// (Host names are resolved later, in the background.)
+    pub(crate) fn check_connect(&self) -> Result<()> {
+        let Endpoint::Tcp { host, port } = self;
+        let invalid = |reason| {
+            Err(Error::InvalidEndpoint {
+                endpoint: self.to_string(),
+                reason,
+            })
+        };
+        if host == "*" {
+            return invalid("'*' is only valid for bind");
         }
+        if *port == 0 {
+            return invalid("port 0 is only valid for bind (it asks for any free port)");
+        }
+        Ok(())
     }
+}
+
+/// The address of the network interface named `name`: its first IPv4
+/// address, else its first IPv6 one.
+fn interface_addr(name: &str) -> Option<IpAddr> {
+    let ifs = if_addrs::get_if_addrs().ok()?;
+    let mut mine = ifs.iter().filter(|i| i.name == name);
+    let all: Vec<IpAddr> = mine.by_ref().map(|i| i.ip()).collect();
+    all.iter()
+        .find(|ip| ip.is_ipv4())
+        .or_else(|| all.first())
+        .copied()
 }
 
 impl fmt::Display for Endpoint {
@@ -149,10 +173,28 @@ mod tests {
         let e: Endpoint = "tcp://*:0".parse().unwrap();
         assert_eq!(e.bind_addr().unwrap().port(), 0);
         let e: Endpoint = "tcp://[::1]:7".parse().unwrap();
-        assert_eq!(e.resolve().unwrap(), "[::1]:7".parse().unwrap());
+        assert_eq!(e.bind_addr().unwrap(), "[::1]:7".parse().unwrap());
         assert_eq!(e.to_string(), "tcp://[::1]:7");
         let e: Endpoint = "tcp://localhost:9".parse().unwrap();
-        assert_eq!(e.resolve().unwrap().port(), 9);
+        assert_eq!(e.bind_addr().unwrap().port(), 9);
+        assert!(e.check_connect().is_ok());
+    }
+
+    #[test]
+    fn binds_by_interface_name() {
+        let e: Endpoint = "tcp://lo:0".parse().unwrap();
+        assert!(e.bind_addr().unwrap().ip().is_loopback());
+    }
+
+    #[test]
+    fn connect_needs_a_real_port_and_host() {
+        for s in ["tcp://127.0.0.1:0", "tcp://*:5555", "tcp://localhost:*"] {
+            let e: Endpoint = s.parse().unwrap();
+            assert!(
+                matches!(e.check_connect(), Err(Error::InvalidEndpoint { .. })),
+                "{s} should be refused for connect"
+            );
+        }
     }
 
     #[test]

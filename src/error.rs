@@ -35,9 +35,21 @@ pub enum Error {
     /// A call with a timeout did not complete within it.
     #[error("operation timed out")]
     TimedOut,
-    /// The socket (or its context) is closed.
+    /// The socket is closed (or `send_eof` was called, for sends).
     #[error("socket is closed")]
     Closed,
+    /// The socket's context was shut down
+    /// ([`Context::shutdown`](crate::Context::shutdown), or its last handle
+    /// dropped): every call on the socket fails with this, and blocked calls
+    /// return it at once (libzmq's `ETERM`). Closing the socket still flushes
+    /// what it queued, within its linger time.
+    #[error("context was shut down")]
+    Terminated,
+    /// The call is not allowed in the socket's current state (libzmq's
+    /// `EFSM`): a REQ sending before it received the previous reply, a REP
+    /// replying before it received a request, and so on.
+    #[error("not allowed now: {0}")]
+    InvalidState(&'static str),
     /// Every upstream peer has sent its end-of-stream pill and nothing is left
     /// to receive. See [`Socket::send_eof`](crate::Socket::send_eof).
     #[error("every upstream peer has finished (end of stream)")]

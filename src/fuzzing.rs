@@ -288,6 +288,13 @@ pub fn session(data: &[u8]) {
                     assert!(m.size() as u64 <= limit, "message over the limit");
                 }
                 Ok(Some(Event::Eof)) => assert!(ready, "EOF before Ready"),
+                Ok(Some(Event::Subscribe(t) | Event::Cancel(t))) => {
+                    assert!(ready, "subscription before Ready");
+                    assert!(
+                        t.len() as u64 <= limit.max(64 * 1024),
+                        "topic over the limit"
+                    );
+                }
                 Ok(None) => break,
                 Err(_) => return,
             }

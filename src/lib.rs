@@ -46,24 +46,29 @@ mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
+mod key;
 mod message;
 mod monitor;
 mod options;
+mod pattern;
 mod pipe;
+mod poller;
 mod proto;
-mod routing;
-mod shared;
 mod socket;
+mod state;
 mod stats;
 
+pub use bytes::Bytes;
 pub use context::Context;
 pub use endpoint::Endpoint;
 pub use error::{Error, Result, SendError};
-pub use message::Message;
+pub use message::{Incoming, Message};
 pub use monitor::{Monitor, MonitorEvent, Reason, MONITOR_CAPACITY};
-pub use options::Options;
+pub use options::{Options, TcpKeepalive};
+pub use poller::{Interest, PollEvent, Poller};
 pub use proto::socket_type::SocketType;
-pub use socket::{CloseReport, Incoming, Readiness, Socket};
+pub use socket::{CloseReport, Socket};
+pub use state::Readiness;
 pub use stats::SocketStats;
 
 /// Documented option defaults.

@@ -278,6 +278,37 @@ impl<'a> IntoIterator for &'a Message {
     }
 }
 
+/// What [`Socket::recv_incoming`](crate::Socket::recv_incoming) returns: a
+/// message, or the news that one upstream peer has finished.
+///
+/// ```
+/// use ferromq::{Context, Incoming, SocketType};
+/// use std::time::Duration;
+/// let ctx = Context::new()?;
+/// let pull = ctx.socket(SocketType::Pull)?;
+/// let ep = pull.bind("tcp://127.0.0.1:0")?;
+/// let push = ctx.socket(SocketType::Push)?;
+/// push.connect(&ep.to_string())?;
+/// push.send("last job")?;
+/// push.send_eof()?;
+/// let t = Some(Duration::from_secs(10));
+/// assert!(matches!(pull.recv_incoming(t)?, Incoming::Message(_)));
+/// assert!(matches!(pull.recv_incoming(t)?, Incoming::Finished { .. }));
+/// # Ok::<(), ferromq::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Incoming {
+    /// A message (on a ROUTER, with the sender's routing id as first frame).
+    Message(Message),
+    /// An upstream peer sent its end-of-stream pill: everything it sent before
+    /// has been received.
+    Finished {
+        /// The peer's routing id (ROUTER only).
+        routing_id: Option<Bytes>,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,9 @@ pub enum Reason {
     /// The peer announced a routing id this ROUTER refuses (zero-led,
     /// over 255 bytes, or already in use).
     RoutingId(&'static str),
+    /// The socket refused the peer after its handshake (a PAIR that already
+    /// has its peer, a socket that is closing).
+    Refused(&'static str),
     /// The peer sent a message larger than `max_message_size`.
     MessageTooLarge,
     /// The peer closed the connection.
@@ -62,6 +65,14 @@ pub enum MonitorEvent {
     Connected {
         /// The endpoint connected to.
         endpoint: Endpoint,
+    },
+    /// The endpoint's host name could not be resolved (it is tried again
+    /// with the reconnect backoff; a `ConnectRetried` follows).
+    ResolveFailed {
+        /// The endpoint.
+        endpoint: Endpoint,
+        /// What the resolver said.
+        error: String,
     },
     /// A connect attempt failed or a connection was lost; the next attempt
     /// starts after `delay`.
@@ -150,23 +161,33 @@ pub struct Monitor {
 
 impl Monitor {
     /// The next event, waiting at most `timeout` ([`Error::TimedOut`]).
+    /// Any duration is fine, `Duration::MAX` included (it waits for ever).
     pub fn recv_timeout(&self, timeout: Duration) -> Result<MonitorEvent> {
-        let deadline = Instant::now() + timeout;
+        // A timeout too large to add to now is as good as forever.
+        let deadline = Instant::now().checked_add(timeout);
         let mut q = self.inner.q.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if let Some(ev) = q.pop_front() {
                 return Ok(ev);
             }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::TimedOut);
-            }
-            q = self
-                .inner
-                .cv
-                .wait_timeout(q, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            q = match deadline {
+                None => self
+                    .inner
+                    .cv
+                    .wait(q)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return Err(Error::TimedOut);
+                    }
+                    self.inner
+                        .cv
+                        .wait_timeout(q, d - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
         }
     }
 

@@ -1,10 +1,13 @@
 //! Typed socket options with documented defaults.
 //!
-//! Options are fixed when the socket is created
-//! ([`Context::socket_with`](crate::Context::socket_with)); they are checked
-//! then, and a value out of range is an [`Error::InvalidOption`].
+//! Options are given when the socket is created
+//! ([`Context::socket_with`](crate::Context::socket_with)) and can be changed
+//! on a live socket with its `set_*` methods; either way they are checked,
+//! and a value out of range, or an option that does not apply to the socket's
+//! type, is an [`Error::InvalidOption`].
 
 use crate::error::{Error, Result};
+use crate::proto::socket_type::SocketType;
 use bytes::Bytes;
 use std::time::Duration;
 
@@ -42,6 +45,20 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// | `heartbeat_interval` | none (off) | `ZMQ_HEARTBEAT_IVL` (0: off) |
 /// | `heartbeat_timeout` | none (= interval) | `ZMQ_HEARTBEAT_TIMEOUT` (= interval) |
 /// | `heartbeat_ttl` | none | `ZMQ_HEARTBEAT_TTL` (0) |
+/// | `immediate` | false | `ZMQ_IMMEDIATE` |
+/// | `tcp_keepalive` | none (the OS default) | `ZMQ_TCP_KEEPALIVE`, `_IDLE`, `_INTVL`, `_CNT` |
+/// | `send_buffer` / `recv_buffer` | none (the OS default) | `ZMQ_SNDBUF` / `ZMQ_RCVBUF` |
+/// | `router_handover` | false | `ZMQ_ROUTER_HANDOVER` (ROUTER) |
+/// | `probe_router` | false | `ZMQ_PROBE_ROUTER` (DEALER, ROUTER, REQ) |
+/// | `connect_routing_id` | none | `ZMQ_CONNECT_ROUTING_ID` (ROUTER) |
+/// | `conflate` | false | `ZMQ_CONFLATE` (PUSH, PULL, DEALER, PUB, SUB) |
+/// | `req_relaxed` / `req_correlate` | false | `ZMQ_REQ_RELAXED` / `ZMQ_REQ_CORRELATE` (REQ) |
+/// | `xpub_verbose` / `xpub_verboser` | false | `ZMQ_XPUB_VERBOSE` / `ZMQ_XPUB_VERBOSER` (XPUB) |
+/// | `xpub_nodrop` | false | `ZMQ_XPUB_NODROP` (PUB, XPUB) |
+/// | `xpub_welcome_msg` | none | `ZMQ_XPUB_WELCOME_MSG` (PUB, XPUB) |
+///
+/// Type-specific options (the last group) set to anything but their default
+/// on a socket of another type are refused with [`Error::InvalidOption`].
 ///
 /// ```
 /// use ferromq::{Context, Options, SocketType};
@@ -106,6 +123,89 @@ pub struct Options {
     /// nothing from us for this long. At most 6553.5 s (tenths of a second
     /// on the wire).
     pub heartbeat_ttl: Option<Duration>,
+    /// Queue messages only for peers whose connection is complete
+    /// (`ZMQ_IMMEDIATE`). By default `connect` creates the peer's pipe at
+    /// once, so messages sent before the connection is up wait for it (and
+    /// round-robin may park some there); with `immediate`, the pipe appears
+    /// only when the handshake completes and goes when the connection is
+    /// lost, together with what it still held (counted in
+    /// `dropped_on_disconnect`). Applies to later `connect`s.
+    pub immediate: bool,
+    /// TCP keepalive probes on this socket's connections (`SO_KEEPALIVE`
+    /// with `TCP_KEEPIDLE`, `TCP_KEEPINTVL`, `TCP_KEEPCNT`). `None` leaves the
+    /// OS default (off). Applies to later connections.
+    pub tcp_keepalive: Option<TcpKeepalive>,
+    /// Kernel send buffer per connection in bytes (`SO_SNDBUF`); `None`
+    /// keeps the OS default (which autotunes). Applies to later connections.
+    pub send_buffer: Option<usize>,
+    /// Kernel receive buffer per connection in bytes (`SO_RCVBUF`); `None`
+    /// keeps the OS default. Applies to later connections and listeners.
+    pub recv_buffer: Option<usize>,
+    /// ROUTER only: a peer announcing a routing id that a connected peer
+    /// already has takes it over, and the older connection is closed
+    /// (`ZMQ_ROUTER_HANDOVER`). Without it the newcomer is refused.
+    pub router_handover: bool,
+    /// DEALER, ROUTER and REQ: when a connection completes, send the peer
+    /// an empty one-frame message, so a ROUTER learns of us at once
+    /// (`ZMQ_PROBE_ROUTER`).
+    pub probe_router: bool,
+    /// ROUTER only: the routing id the *next* `connect` gives its peer, in
+    /// place of whatever the peer announces (`ZMQ_CONNECT_ROUTING_ID`);
+    /// consumed by that `connect`. 1 to 255 bytes, first byte not zero.
+    pub connect_routing_id: Option<Bytes>,
+    /// Keep only the newest message in each pipe, in each direction
+    /// (`ZMQ_CONFLATE`): for "latest value" feeds. Replaced messages are
+    /// counted in `dropped_conflated`; the HWM does not apply. PUSH, PULL,
+    /// DEALER, PUB and SUB only (as in libzmq). Applies to later pipes.
+    pub conflate: bool,
+    /// REQ only: allow a new request before the reply to the previous one
+    /// arrived (`ZMQ_REQ_RELAXED`); the old reply is then ignored when it
+    /// comes. The cure for a REQ whose REP died. Best with `req_correlate`.
+    pub req_relaxed: bool,
+    /// REQ only: put a request-id frame before each request's delimiter
+    /// and accept only the reply carrying the current id
+    /// (`ZMQ_REQ_CORRELATE`).
+    pub req_correlate: bool,
+    /// XPUB only: hand every subscribe to `recv`, not just a topic's first
+    /// (`ZMQ_XPUB_VERBOSE`).
+    pub xpub_verbose: bool,
+    /// XPUB only: as `xpub_verbose`, and also every cancel, not just a
+    /// topic's last (`ZMQ_XPUB_VERBOSER`).
+    pub xpub_verboser: bool,
+    /// PUB and XPUB: instead of dropping a message for a subscriber at its
+    /// HWM, make `send` wait (or fail with `WouldBlock`) until every
+    /// matching subscriber has room (`ZMQ_XPUB_NODROP`).
+    pub xpub_nodrop: bool,
+    /// PUB and XPUB: a message sent to each new subscriber when it
+    /// connects (`ZMQ_XPUB_WELCOME_MSG`); like any message, it reaches only
+    /// a subscriber whose subscriptions match it.
+    pub xpub_welcome_msg: Option<Bytes>,
+}
+
+/// TCP keepalive settings (see [`Options::tcp_keepalive`]). A `None` field
+/// keeps the OS default for that setting.
+///
+/// ```
+/// use ferromq::{Options, TcpKeepalive};
+/// use std::time::Duration;
+/// let ka = TcpKeepalive {
+///     idle: Some(Duration::from_secs(60)),
+///     ..TcpKeepalive::default()
+/// };
+/// let opts = Options::default().with_tcp_keepalive(ka);
+/// assert!(opts.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct TcpKeepalive {
+    /// Idle time before the first probe (`TCP_KEEPIDLE`; whole seconds,
+    /// 1 s to 32767 s).
+    pub idle: Option<Duration>,
+    /// Time between probes (`TCP_KEEPINTVL`; whole seconds, 1 s to 32767 s).
+    pub interval: Option<Duration>,
+    /// Unanswered probes before the connection is dropped (`TCP_KEEPCNT`;
+    /// 1 to 127).
+    pub retries: Option<u32>,
 }
 
 impl Default for Options {
@@ -124,6 +224,20 @@ impl Default for Options {
             heartbeat_interval: None,
             heartbeat_timeout: None,
             heartbeat_ttl: None,
+            immediate: false,
+            tcp_keepalive: None,
+            send_buffer: None,
+            recv_buffer: None,
+            router_handover: false,
+            probe_router: false,
+            connect_routing_id: None,
+            conflate: false,
+            req_relaxed: false,
+            req_correlate: false,
+            xpub_verbose: false,
+            xpub_verboser: false,
+            xpub_nodrop: false,
+            xpub_welcome_msg: None,
         }
     }
 }
@@ -187,6 +301,71 @@ impl Options {
     /// Set [`heartbeat_ttl`](Self::heartbeat_ttl).
     pub fn with_heartbeat_ttl(mut self, ttl: Duration) -> Options {
         self.heartbeat_ttl = Some(ttl);
+        self
+    }
+
+    /// Set [`immediate`](Self::immediate).
+    pub fn with_immediate(mut self, on: bool) -> Options {
+        self.immediate = on;
+        self
+    }
+    /// Set [`tcp_keepalive`](Self::tcp_keepalive).
+    pub fn with_tcp_keepalive(mut self, keepalive: TcpKeepalive) -> Options {
+        self.tcp_keepalive = Some(keepalive);
+        self
+    }
+    /// Set [`send_buffer`](Self::send_buffer) and
+    /// [`recv_buffer`](Self::recv_buffer) (`None` keeps the OS default).
+    pub fn with_buffers(mut self, send: Option<usize>, recv: Option<usize>) -> Options {
+        self.send_buffer = send;
+        self.recv_buffer = recv;
+        self
+    }
+    /// Set [`router_handover`](Self::router_handover).
+    pub fn with_router_handover(mut self, on: bool) -> Options {
+        self.router_handover = on;
+        self
+    }
+    /// Set [`probe_router`](Self::probe_router).
+    pub fn with_probe_router(mut self, on: bool) -> Options {
+        self.probe_router = on;
+        self
+    }
+    /// Set [`connect_routing_id`](Self::connect_routing_id).
+    pub fn with_connect_routing_id(mut self, id: impl Into<Bytes>) -> Options {
+        self.connect_routing_id = Some(id.into());
+        self
+    }
+    /// Set [`conflate`](Self::conflate).
+    pub fn with_conflate(mut self, on: bool) -> Options {
+        self.conflate = on;
+        self
+    }
+    /// Set [`req_relaxed`](Self::req_relaxed) and
+    /// [`req_correlate`](Self::req_correlate).
+    pub fn with_req(mut self, relaxed: bool, correlate: bool) -> Options {
+        self.req_relaxed = relaxed;
+        self.req_correlate = correlate;
+        self
+    }
+    /// Set [`xpub_verbose`](Self::xpub_verbose).
+    pub fn with_xpub_verbose(mut self, on: bool) -> Options {
+        self.xpub_verbose = on;
+        self
+    }
+    /// Set [`xpub_verboser`](Self::xpub_verboser).
+    pub fn with_xpub_verboser(mut self, on: bool) -> Options {
+        self.xpub_verboser = on;
+        self
+    }
+    /// Set [`xpub_nodrop`](Self::xpub_nodrop).
+    pub fn with_xpub_nodrop(mut self, on: bool) -> Options {
+        self.xpub_nodrop = on;
+        self
+    }
+    /// Set [`xpub_welcome_msg`](Self::xpub_welcome_msg).
+    pub fn with_xpub_welcome_msg(mut self, msg: impl Into<Bytes>) -> Options {
+        self.xpub_welcome_msg = Some(msg.into());
         self
     }
 
@@ -265,15 +444,133 @@ impl Options {
         {
             return bad("heartbeat_ttl", "must be at most 6553.5 s");
         }
-        if let Some(id) = &self.routing_id {
-            if id.is_empty() || id.len() > 255 {
-                return bad("routing_id", "must be 1 to 255 bytes");
+        for (name, id) in [
+            ("routing_id", &self.routing_id),
+            ("connect_routing_id", &self.connect_routing_id),
+        ] {
+            if let Some(id) = id {
+                if id.is_empty() || id.len() > 255 {
+                    return bad(name, "must be 1 to 255 bytes");
+                }
+                if id.first() == Some(&0) {
+                    return bad(
+                        name,
+                        "must not start with a zero byte (reserved for generated ids)",
+                    );
+                }
             }
-            if id.first() == Some(&0) {
-                return bad(
-                    "routing_id",
-                    "must not start with a zero byte (reserved for generated ids)",
-                );
+        }
+        // The kernel caps buffers far lower; this only keeps the value
+        // within what setsockopt's int can carry.
+        for (name, b) in [
+            ("send_buffer", self.send_buffer),
+            ("recv_buffer", self.recv_buffer),
+        ] {
+            if b.is_some_and(|b| b == 0 || b > i32::MAX as usize) {
+                return bad(name, "must be 1 byte to 2 GiB (None keeps the OS default)");
+            }
+        }
+        if let Some(ka) = self.tcp_keepalive {
+            for (name, d) in [
+                ("tcp_keepalive.idle", ka.idle),
+                ("tcp_keepalive.interval", ka.interval),
+            ] {
+                if d.is_some_and(|d| d.as_secs() == 0 || d.as_secs() > 32767) {
+                    return bad(name, "must be 1 s to 32767 s");
+                }
+            }
+            if ka.retries.is_some_and(|n| n == 0 || n > 127) {
+                return bad("tcp_keepalive.retries", "must be 1 to 127");
+            }
+        }
+        Ok(())
+    }
+
+    /// Check the options against a socket type: [`validate`](Self::validate),
+    /// and type-specific options left at their defaults on other types.
+    ///
+    /// ```
+    /// use ferromq::{Error, Options, SocketType};
+    /// let o = Options::default().with_router_mandatory(true);
+    /// assert!(o.validate_for(SocketType::Router).is_ok());
+    /// let err = o.validate_for(SocketType::Push).unwrap_err();
+    /// assert!(matches!(err, Error::InvalidOption { option: "router_mandatory", .. }));
+    /// ```
+    pub fn validate_for(&self, ty: SocketType) -> Result<()> {
+        use SocketType::*;
+        self.validate()?;
+        let d = Options::default();
+        let rules: [(&'static str, bool, &[SocketType], &'static str); 11] = [
+            (
+                "router_mandatory",
+                self.router_mandatory != d.router_mandatory,
+                &[Router],
+                "applies only to ROUTER sockets",
+            ),
+            (
+                "router_handover",
+                self.router_handover != d.router_handover,
+                &[Router],
+                "applies only to ROUTER sockets",
+            ),
+            (
+                "connect_routing_id",
+                self.connect_routing_id.is_some(),
+                &[Router],
+                "applies only to ROUTER sockets",
+            ),
+            (
+                "probe_router",
+                self.probe_router != d.probe_router,
+                &[Router, Dealer, Req],
+                "applies only to ROUTER, DEALER and REQ sockets",
+            ),
+            (
+                "req_relaxed",
+                self.req_relaxed != d.req_relaxed,
+                &[Req],
+                "applies only to REQ sockets",
+            ),
+            (
+                "req_correlate",
+                self.req_correlate != d.req_correlate,
+                &[Req],
+                "applies only to REQ sockets",
+            ),
+            (
+                "xpub_verbose",
+                self.xpub_verbose != d.xpub_verbose,
+                &[XPub],
+                "applies only to XPUB sockets",
+            ),
+            (
+                "xpub_verboser",
+                self.xpub_verboser != d.xpub_verboser,
+                &[XPub],
+                "applies only to XPUB sockets",
+            ),
+            (
+                "xpub_nodrop",
+                self.xpub_nodrop != d.xpub_nodrop,
+                &[Pub, XPub],
+                "applies only to PUB and XPUB sockets",
+            ),
+            (
+                "xpub_welcome_msg",
+                self.xpub_welcome_msg.is_some(),
+                &[Pub, XPub],
+                "applies only to PUB and XPUB sockets",
+            ),
+            (
+                "conflate",
+                self.conflate != d.conflate,
+                &[Push, Pull, Dealer, Pub, Sub],
+                "applies only to PUSH, PULL, DEALER, PUB and SUB sockets (as in libzmq)",
+            ),
+        ];
+        for (option, set, types, reason) in rules {
+            if set && !types.contains(&ty) {
+                return Err(Error::InvalidOption { option, reason });
             }
         }
         Ok(())
@@ -283,6 +580,67 @@ impl Options {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn type_specific_options_are_refused_on_other_types() {
+        use crate::proto::socket_type::ALL_TYPES;
+        let cases: [(Options, &str, &[SocketType]); 6] = [
+            (
+                Options::default().with_router_mandatory(true),
+                "router_mandatory",
+                &[SocketType::Router],
+            ),
+            (
+                Options::default().with_req(true, false),
+                "req_relaxed",
+                &[SocketType::Req],
+            ),
+            (
+                Options::default().with_xpub_verbose(true),
+                "xpub_verbose",
+                &[SocketType::XPub],
+            ),
+            (
+                Options::default().with_xpub_nodrop(true),
+                "xpub_nodrop",
+                &[SocketType::Pub, SocketType::XPub],
+            ),
+            (
+                Options::default().with_conflate(true),
+                "conflate",
+                &[
+                    SocketType::Push,
+                    SocketType::Pull,
+                    SocketType::Dealer,
+                    SocketType::Pub,
+                    SocketType::Sub,
+                ],
+            ),
+            (
+                Options::default().with_probe_router(true),
+                "probe_router",
+                &[SocketType::Router, SocketType::Dealer, SocketType::Req],
+            ),
+        ];
+        for (opts, name, ok) in cases {
+            for ty in ALL_TYPES {
+                match opts.validate_for(ty) {
+                    Ok(()) => assert!(ok.contains(&ty), "{name} accepted on {ty}"),
+                    Err(Error::InvalidOption { option, .. }) => {
+                        assert_eq!(option, name);
+                        assert!(!ok.contains(&ty), "{name} refused on {ty}");
+                    }
+                    Err(e) => panic!("{name} on {ty}: {e}"),
+                }
+            }
+        }
+        for ty in ALL_TYPES {
+            assert!(
+                Options::default().validate_for(ty).is_ok(),
+                "defaults on {ty}"
+            );
+        }
+    }
 
     #[test]
     fn defaults_are_valid_and_bounded() {
@@ -339,6 +697,32 @@ mod tests {
                 "reconnect_interval_max",
             ),
             (Options::default().with_linger(Duration::MAX), "linger"),
+            (
+                Options::default().with_connect_routing_id(vec![0u8, 1]),
+                "connect_routing_id",
+            ),
+            (
+                Options::default().with_buffers(Some(0), None),
+                "send_buffer",
+            ),
+            (
+                Options::default().with_buffers(None, Some(usize::MAX)),
+                "recv_buffer",
+            ),
+            (
+                Options::default().with_tcp_keepalive(TcpKeepalive {
+                    idle: Some(Duration::MAX),
+                    ..TcpKeepalive::default()
+                }),
+                "tcp_keepalive.idle",
+            ),
+            (
+                Options::default().with_tcp_keepalive(TcpKeepalive {
+                    retries: Some(0),
+                    ..TcpKeepalive::default()
+                }),
+                "tcp_keepalive.retries",
+            ),
         ];
         for (opts, name) in cases {
             match opts.validate() {

@@ -13,15 +13,29 @@
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SocketStats {
-    /// Messages handed to the socket by `send` and queued (ROUTER drops are
-    /// not counted here, but in `dropped_*`).
+    /// Messages handed to the socket by `send` and queued (a PUB message
+    /// counts once, however many subscribers get it; messages dropped whole
+    /// are not counted here, but in `dropped_*` or `unmatched`).
     pub messages_sent: u64,
     /// Messages returned by `recv`.
     pub messages_received: u64,
     /// ROUTER: messages whose routing id matched no peer, dropped.
     pub dropped_unroutable: u64,
-    /// ROUTER: messages dropped because the peer's pipe was at its HWM.
+    /// Messages not queued for a peer because its pipe was at its HWM: a
+    /// ROUTER's or REP's reply to a peer that is not keeping up, or a PUB's,
+    /// XPUB's or XSUB's message for one subscriber (or publisher) among
+    /// several.
     pub dropped_full: u64,
+    /// Messages replaced by a newer one under `conflate`.
+    pub dropped_conflated: u64,
+    /// Received messages a socket type's rules discard: a REQ's stale or
+    /// malformed replies (and replies from a peer it did not ask), a REP's
+    /// requests without an envelope delimiter, messages sent to a PUSH.
+    pub dropped_invalid: u64,
+    /// Pub/sub filtering, which is not a loss: messages a PUB or XPUB sent
+    /// that matched no subscription, and messages a SUB received that
+    /// matched none of its own.
+    pub unmatched: u64,
     /// Messages lost because a connection went: those still queued for a
     /// peer that disconnected for good (an accepted connection that closed,
     /// or a `disconnect`ed endpoint), and those already taken from the pipe

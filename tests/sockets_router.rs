@@ -152,8 +152,10 @@ fn router_unknown_id_is_dropped_and_counted_or_unreachable_when_mandatory() {
 
 /// Sending to a peer whose pipe is at the HWM (the DEALER does not read, the
 /// messages are big): dropped and counted in `dropped_full`, and exactly the
-/// messages not dropped reach the DEALER. With `router_mandatory`: WouldBlock
-/// with the message handed back, nothing dropped.
+/// messages not dropped reach the DEALER. A blocking send waits only while
+/// the I/O thread is behind. With `router_mandatory`: a timed send waits and
+/// then gives TimedOut, `try_send` WouldBlock, with the message handed back,
+/// nothing dropped.
 #[test]
 fn router_full_peer_pipe_drops_and_counts_or_would_block_when_mandatory() {
     // The pipe (2) plus what the kernel and ferromq's buffers can hold.
@@ -188,7 +190,14 @@ fn router_full_peer_pipe_drops_and_counts_or_would_block_when_mandatory() {
             );
             let big = Message::from(vec![Bytes::from_static(b"slow"), payload.clone()]);
             let before = router.stats().dropped_full;
-            match router.try_send(big) {
+            // A blocking send waits while only the I/O thread is behind;
+            // it drops (or, mandatory, times out) once the peer is stuck.
+            let sent = if mandatory {
+                router.send_timeout(big, Duration::from_millis(500))
+            } else {
+                router.send(big)
+            };
+            match sent {
                 Ok(()) if router.stats().dropped_full == before => queued += 1,
                 Ok(()) => {
                     assert!(!mandatory, "mandatory ROUTER must not drop");
@@ -196,7 +205,7 @@ fn router_full_peer_pipe_drops_and_counts_or_would_block_when_mandatory() {
                 }
                 Err(e) => {
                     assert!(mandatory, "non-mandatory ROUTER must not fail: {e:?}");
-                    assert!(matches!(e.error, Error::WouldBlock), "{:?}", e.error);
+                    assert!(matches!(e.error, Error::TimedOut), "{:?}", e.error);
                     assert_eq!(e.message.frames()[0], "slow", "handed back with its id");
                     assert_eq!(e.message.size(), 4 + BIG);
                     break;
@@ -205,13 +214,19 @@ fn router_full_peer_pipe_drops_and_counts_or_would_block_when_mandatory() {
             assert!(queued <= bound, "pipe HWM not enforced ({queued} queued)");
         }
         if mandatory {
-            // A ROUTER never waits: even a blocking send is refused at once.
+            // With router_mandatory a timed send waits for room in that
+            // peer's pipe (as libzmq's does), then times out.
+            let wait = Duration::from_millis(300);
             let t0 = Instant::now();
             let e = router
-                .send_timeout(msg(&["slow", "no-wait"]), ARRIVE)
+                .send_timeout(msg(&["slow", "must-wait"]), wait)
                 .unwrap_err();
+            assert!(matches!(e.error, Error::TimedOut), "{:?}", e.error);
+            assert!(t0.elapsed() >= wait, "ROUTER send did not wait");
+            assert_eq!(e.message, msg(&["slow", "must-wait"]), "handed back");
+            let e = router.try_send(msg(&["slow", "no-wait"])).unwrap_err();
             assert!(matches!(e.error, Error::WouldBlock), "{:?}", e.error);
-            assert!(t0.elapsed() < Duration::from_secs(1), "ROUTER send waited");
+            assert!(!router.readiness().writable, "full pipe: not writable");
         }
         let s = router.stats();
         assert_eq!(

@@ -1,15 +1,19 @@
-//! One TCP connection: moving bytes between the stream and its session, and
-//! messages between the session and the socket's pipes.
+//! One connection: bytes between the stream and its sans-IO session, and
+//! items between the session and the socket's pipe.
+//!
+//! A `Conn` does I/O and session pumping only. It reports what happened
+//! ([`Progress`], or a [`CloseReason`]); attaching, detaching and requeueing
+//! are the socket state's business, applied by the reactor. Nothing here
+//! refers to the reactor, so a connection can be driven from elsewhere.
 
-use super::reactor::Engine;
 use crate::endpoint::Endpoint;
-use crate::monitor::{MonitorEvent, Reason};
-use crate::pipe::{Item, Peer};
+use crate::key::ConnKey;
+use crate::monitor::Reason;
+use crate::pipe::{Item, PipeKey};
 use crate::proto::session::{Event, PeerInfo, Session};
 use crate::proto::wire::{MAX_READ, READ_CHUNK};
 use crate::proto::ProtoError;
-use crate::routing::{fq, lb, router, State};
-use crate::shared::{Shared, Wake};
+use crate::state::shared::Shared;
 use mio::net::TcpStream;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
@@ -20,11 +24,16 @@ use std::time::Instant;
 const TX_HIGH: usize = 256 * 1024;
 /// At most this many slices per vectored write.
 const MAX_SLICES: usize = 64;
+/// Most messages decoded per lock of the socket state.
+const IN_BATCH: usize = 256;
+/// Bytes one `read` call takes before yielding to other connections and to
+/// the mailbox (it is then called again from the reactor's ready list).
+const READ_BUDGET: usize = 2 * 1024 * 1024;
 
 /// How a connection came to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Origin {
-    /// Accepted by a listener (slab key and generation): its peer goes when
+    /// Accepted by a listener (slab key and generation): its pipe goes when
     /// it goes.
     Accepted { listener: usize, gen: u64 },
     /// Made by a connecter, which reconnects when it goes.
@@ -40,114 +49,15 @@ pub(super) enum CloseReason {
     Proto(ProtoError),
     /// The peer closed, or the network failed.
     Io(io::ErrorKind),
-    /// The socket refused the peer (e.g. a bad or duplicate routing id).
-    Rejected(&'static str),
-}
-
-/// A live TCP connection.
-pub(super) struct Conn {
-    stream: TcpStream,
-    session: Session,
-    pub(super) socket: u64,
-    pub(super) origin: Origin,
-    /// The socket's peer, once the handshake attached it.
-    peer: Option<usize>,
-    pub(super) gen: u64,
-    connecting: bool,
-    read_paused: bool,
-    /// The endpoint this connection belongs to (for monitor events).
-    endpoint: Endpoint,
-    /// The deadline a timer is pending for.
-    pub(super) armed: Option<Instant>,
-    /// Items taken from the peer's out-pipe, not yet encoded.
-    staged: VecDeque<Item>,
-    /// The handshake completed and the socket accepted the peer.
-    attached: bool,
-    /// Bytes to ask for in the next read (adapts between 64 KiB and 512 KiB).
-    read_chunk: usize,
-    /// Items encoded into the session's write queue since it was last empty.
-    tx_items: usize,
-}
-
-impl Conn {
-    pub(super) fn new(
-        stream: TcpStream,
-        session: Session,
-        socket: u64,
-        origin: Origin,
-        endpoint: Endpoint,
-        gen: u64,
-        connecting: bool,
-    ) -> Conn {
-        Conn {
-            stream,
-            session,
-            socket,
-            origin,
-            peer: None,
-            gen,
-            connecting,
-            read_paused: false,
-            endpoint,
-            armed: None,
-            staged: VecDeque::new(),
-            attached: false,
-            read_chunk: READ_CHUNK,
-            tx_items: 0,
-        }
-    }
-
-    pub(super) fn session_deadline(&self) -> Option<Instant> {
-        self.session.deadline()
-    }
-
-    /// Messages this connection took from its pipe and has not fully
-    /// written: staged ones plus those encoded since the write queue was
-    /// last empty.
-    pub(super) fn held_msgs(&self) -> usize {
-        let staged = self
-            .staged
-            .iter()
-            .filter(|i| matches!(i, Item::Msg(_)))
-            .count();
-        let encoded = if self.session_tx_empty() {
-            0
-        } else {
-            self.tx_items
-        };
-        staged + encoded
-    }
-
-    fn session_tx_empty(&self) -> bool {
-        self.session.tx_len() == 0
-    }
-
-    /// Forget the peer (it was retired by someone else).
-    pub(super) fn detach_peer(&mut self) {
-        self.peer = None;
-    }
-
-    /// One non-blocking write of whatever is queued; errors are ignored.
-    fn flush_once(&mut self) {
-        let mut slots = [IoSlice::new(&[]); MAX_SLICES];
-        let n = self.session.tx().slices(&mut slots);
-        let _ = self.stream.write_vectored(slots.get(..n).unwrap_or(&[]));
-    }
-
-    pub(super) fn check_timeout(&mut self, now: Instant) -> Result<(), CloseReason> {
-        if self.read_paused {
-            // We stopped reading (the application is slow): the peer's
-            // PONGs may be waiting unread in the kernel. That is no sign of
-            // a dead peer, so do not let the heartbeat time it out.
-            self.session.on_input(now);
-        }
-        self.session.on_timeout(now).map_err(CloseReason::Proto)
-    }
+    /// The socket refused the peer (a bad or duplicate routing id, a PAIR
+    /// that has its peer, a closing socket).
+    Refused(crate::pattern::Refusal),
 }
 
 impl CloseReason {
     /// The public form, for monitor events.
-    fn to_reason(&self) -> Reason {
+    pub(super) fn to_reason(&self) -> Reason {
+        use crate::pattern::Refusal;
         match self {
             CloseReason::Proto(p) => match p {
                 ProtoError::Wire(w) => Reason::Protocol(w.to_string()),
@@ -172,116 +82,362 @@ impl CloseReason {
             },
             CloseReason::Io(io::ErrorKind::UnexpectedEof) => Reason::PeerClosed,
             CloseReason::Io(kind) => Reason::Io(*kind),
-            CloseReason::Rejected(why) => Reason::RoutingId(why),
+            CloseReason::Refused(
+                r @ (Refusal::IdLeadingZero | Refusal::IdTooLong | Refusal::IdDuplicate),
+            ) => Reason::RoutingId(r.reason()),
+            CloseReason::Refused(r) => Reason::Refused(r.reason()),
         }
     }
-}
 
-/// Mark a peer gone for good: drop (and count) its unsent messages, take it
-/// out of routing, and remove it once its input is drained. Returns whom to
-/// wake once the caller has released the lock.
-pub(super) fn retire_peer(shared: &Shared, st: &mut State, key: usize) -> Wake {
-    if let Some(p) = st.peers.get_mut(key) {
-        p.gone = true;
-        p.conn = None;
-        p.tx_busy = false;
-        let dropped = p.clear_out();
-        st.stats.dropped_on_disconnect += dropped as u64;
+    /// Did the peer break the protocol (counted in `protocol_errors`)?
+    pub(super) fn is_protocol(&self) -> bool {
+        matches!(self, CloseReason::Proto(_))
     }
-    router::release_id(st, key);
-    lb::remove(st, key);
-    st.remove_if_done(key);
-    shared.all_wake(st)
 }
 
-impl Engine {
-    pub(super) fn conn_event(&mut self, key: usize, readable: bool, writable: bool) {
-        let Some(conn) = self.conns.get_mut(key) else {
-            return;
+/// What a call to [`Conn::read`] achieved.
+#[derive(Debug)]
+pub(super) enum Progress {
+    /// Everything available was read (or input is paused at the HWM).
+    Idle,
+    /// The read budget ran out with more to read: call again soon.
+    More,
+    /// The handshake completed: attach the connection to a pipe
+    /// ([`Conn::attached`]), then call `read` again.
+    Handshaken(PeerInfo),
+}
+
+/// What the connection still held when it closed.
+#[derive(Debug)]
+pub(super) struct Held {
+    /// Items taken from the pipe and not encoded (they can be requeued).
+    pub(super) staged: VecDeque<Item>,
+    /// Messages encoded and not fully written (lost).
+    pub(super) encoded: usize,
+}
+
+/// A live TCP connection.
+pub(super) struct Conn {
+    stream: TcpStream,
+    session: Session,
+    pub(super) shared: Arc<Shared>,
+    pub(super) origin: Origin,
+    /// The socket's pipe, once the handshake attached it.
+    pipe: Option<PipeKey>,
+    pub(super) key: ConnKey,
+    /// The TCP connect has not completed yet.
+    pub(super) connecting: bool,
+    read_paused: bool,
+    /// The endpoint this connection belongs to (for monitor events).
+    pub(super) endpoint: Endpoint,
+    /// The deadline a timer is pending for.
+    pub(super) armed: Option<Instant>,
+    /// Items taken from the pipe, not yet encoded.
+    staged: VecDeque<Item>,
+    /// Bytes to ask for in the next read (adapts between 64 KiB and 512 KiB).
+    read_chunk: usize,
+    /// Messages encoded into the session's write queue since it was last empty.
+    tx_items: usize,
+    /// Reused buffer for decoded input.
+    batch: Vec<Item>,
+    /// The last write would have blocked (mirrors the pipe's flag, so the
+    /// socket lock is taken only when it changes).
+    write_blocked: bool,
+}
+
+impl Conn {
+    pub(super) fn new(
+        stream: TcpStream,
+        session: Session,
+        shared: Arc<Shared>,
+        origin: Origin,
+        endpoint: Endpoint,
+        key: ConnKey,
+        connecting: bool,
+    ) -> Conn {
+        Conn {
+            stream,
+            session,
+            shared,
+            origin,
+            pipe: None,
+            key,
+            connecting,
+            read_paused: false,
+            endpoint,
+            armed: None,
+            staged: VecDeque::new(),
+            read_chunk: READ_CHUNK,
+            tx_items: 0,
+            batch: Vec::new(),
+            write_blocked: false,
+        }
+    }
+
+    /// The mio source, for (de)registration.
+    pub(super) fn stream_mut(&mut self) -> &mut TcpStream {
+        &mut self.stream
+    }
+
+    /// The pipe this connection carries, once attached.
+    pub(super) fn pipe(&self) -> Option<PipeKey> {
+        self.pipe
+    }
+
+    /// The handshake completed and the socket gave us `pipe`.
+    pub(super) fn attached(&mut self, pipe: PipeKey) {
+        self.pipe = Some(pipe);
+    }
+
+    pub(super) fn session_deadline(&self) -> Option<Instant> {
+        self.session.deadline()
+    }
+
+    /// What the connection holds that was never fully written, taken out.
+    pub(super) fn take_held(&mut self) -> Held {
+        let encoded = if self.session.tx_len() == 0 {
+            0
+        } else {
+            self.tx_items
         };
-        if conn.connecting {
-            if !(readable || writable) {
-                return;
-            }
-            match conn.stream.take_error() {
-                Ok(None) => {}
-                Ok(Some(e)) | Err(e) => {
-                    self.close_conn(key, Some(CloseReason::Io(e.kind())));
-                    return;
-                }
-            }
-            match conn.stream.peer_addr() {
-                Ok(peer) if conn.stream.local_addr().ok() == Some(peer) => {
-                    // TCP simultaneous open onto our own ephemeral port: a
-                    // connection to itself, never a peer.
-                    let _ = self.close_conn(key, Some(CloseReason::Io(io::ErrorKind::AddrInUse)));
-                    return;
-                }
-                Ok(_) => {
-                    conn.connecting = false;
-                    if let Some(e) = self.sockets.get(&conn.socket) {
-                        e.shared.emit(MonitorEvent::Connected {
-                            endpoint: conn.endpoint.clone(),
-                        });
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
-                Err(e) => {
-                    self.close_conn(key, Some(CloseReason::Io(e.kind())));
-                    return;
-                }
-            }
-        }
-        let mut result = Ok(());
-        if readable {
-            result = self.conn_input(key);
-        }
-        if result.is_ok() {
-            result = self.conn_output(key);
-        }
-        match result {
-            Err(reason) => {
-                let _ = self.close_conn(key, Some(reason));
-            }
-            Ok(()) => self.arm_timer(key),
+        self.tx_items = 0;
+        Held {
+            staged: std::mem::take(&mut self.staged),
+            encoded,
         }
     }
 
-    /// Read until the socket would block or the peer's pipe is full.
-    fn conn_input(&mut self, key: usize) -> Result<(), CloseReason> {
-        loop {
-            if !self.drain_session(key)? {
-                return Ok(());
+    /// Messages held (staged plus encoded and not fully written).
+    pub(super) fn held_msgs(&self) -> usize {
+        let staged = self.staged.iter().filter(|i| i.is_msg()).count();
+        let encoded = if self.session.tx_len() == 0 {
+            0
+        } else {
+            self.tx_items
+        };
+        staged + encoded
+    }
+
+    /// One non-blocking write of whatever is queued; errors are ignored
+    /// (used to let a refused peer see our greeting before we close).
+    pub(super) fn flush_once(&mut self) {
+        let mut slots = [IoSlice::new(&[]); MAX_SLICES];
+        let n = self.session.tx().slices(&mut slots);
+        let _ = self.stream.write_vectored(slots.get(..n).unwrap_or(&[]));
+    }
+
+    /// The timer fired.
+    pub(super) fn check_timeout(&mut self, now: Instant) -> Result<(), CloseReason> {
+        if self.read_paused {
+            // We stopped reading (the application is slow): the peer's
+            // PONGs may be waiting unread in the kernel. That is no sign of
+            // a dead peer, so do not let the heartbeat time it out.
+            self.session.on_input(now);
+        }
+        self.session.on_timeout(now).map_err(CloseReason::Proto)
+    }
+
+    /// A readiness event while the TCP connect is in progress: true once
+    /// connected (emit `Connected`), false while still connecting.
+    pub(super) fn finish_connect(&mut self) -> Result<bool, CloseReason> {
+        match self.stream.take_error() {
+            Ok(None) => {}
+            Ok(Some(e)) | Err(e) => return Err(CloseReason::Io(e.kind())),
+        }
+        match self.stream.peer_addr() {
+            Ok(peer) if self.stream.local_addr().ok() == Some(peer) => {
+                // TCP simultaneous open onto our own ephemeral port: a
+                // connection to itself, never a peer.
+                Err(CloseReason::Io(io::ErrorKind::AddrInUse))
             }
-            let Some(conn) = self.conns.get_mut(key) else {
-                return Ok(());
-            };
-            let chunk = conn.read_chunk;
-            let buf = conn.session.read_buf_sized(chunk);
+            Ok(_) => {
+                self.connecting = false;
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+            Err(e) => Err(CloseReason::Io(e.kind())),
+        }
+    }
+
+    /// Resume reading after the application drained the pipe.
+    pub(super) fn resume(&mut self) {
+        self.read_paused = false;
+    }
+
+    /// Read and decode until the socket would block, the pipe is full, the
+    /// handshake completes or the read budget is spent. Output for the pipe
+    /// is written in between, so a busy reader never starves its writer.
+    pub(super) fn read(&mut self) -> Result<Progress, CloseReason> {
+        let mut budget = READ_BUDGET;
+        loop {
+            match self.decode()? {
+                Decoded::Handshaken(info) => return Ok(Progress::Handshaken(info)),
+                Decoded::Paused => return Ok(Progress::Idle),
+                Decoded::NeedBytes => {}
+            }
+            if budget == 0 {
+                return Ok(Progress::More);
+            }
+            let chunk = self.read_chunk;
+            let buf = self.session.read_buf_sized(chunk);
             let len = buf.len();
             // Zero-fill only what this read may use (safe code cannot read
             // into uninitialised capacity).
             let room = (buf.capacity() - len).min(chunk.max(READ_CHUNK));
             buf.resize(len + room, 0);
-            let res = conn.stream.read(&mut buf[len..]);
-            let n = match &res {
-                Ok(n) => *n,
-                Err(_) => 0,
-            };
+            let res = self.stream.read(&mut buf[len..]);
+            let n = *res.as_ref().unwrap_or(&0);
             buf.truncate(len + n);
             // Grow the read size while reads fill it (a busy stream), shrink
             // it when they do not: bounded by bytes that actually arrived.
             if n == room {
-                conn.read_chunk = (chunk * 2).min(MAX_READ);
+                self.read_chunk = (chunk * 2).min(MAX_READ);
             } else if n < chunk / 4 {
-                conn.read_chunk = (chunk / 2).max(READ_CHUNK);
+                self.read_chunk = (chunk / 2).max(READ_CHUNK);
             }
             match res {
                 Ok(0) => return Err(CloseReason::Io(io::ErrorKind::UnexpectedEof)),
-                Ok(_) => conn.session.on_input(Instant::now()),
+                Ok(n) => {
+                    budget = budget.saturating_sub(n);
+                    self.session.on_input(Instant::now());
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     // Decode anything that arrived with the last read.
-                    self.drain_session(key)?;
+                    return match self.decode()? {
+                        Decoded::Handshaken(info) => Ok(Progress::Handshaken(info)),
+                        Decoded::Paused | Decoded::NeedBytes => Ok(Progress::Idle),
+                    };
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(CloseReason::Io(e.kind())),
+            }
+        }
+    }
+
+    /// Turn buffered bytes into events and hand messages to the pipe.
+    fn decode(&mut self) -> Result<Decoded, CloseReason> {
+        if self.read_paused {
+            return Ok(Decoded::Paused);
+        }
+        if !self.session.is_active() {
+            match self.session.poll().map_err(CloseReason::Proto)? {
+                Some(Event::Ready(info)) => return Ok(Decoded::Handshaken(info)),
+                Some(_) | None => return Ok(Decoded::NeedBytes),
+            }
+        }
+        let Some(pipe) = self.pipe else {
+            return Ok(Decoded::NeedBytes);
+        };
+        let result = self.decode_active(pipe);
+        // A PING may have queued a PONG; the pipe may have output.
+        self.write()?;
+        result
+    }
+
+    /// Decode messages outside the socket lock, then hand them over under
+    /// one lock per batch; pause at the receive HWM.
+    fn decode_active(&mut self, pipe: PipeKey) -> Result<Decoded, CloseReason> {
+        let shared = self.shared.clone();
+        loop {
+            let room = {
+                let mut st = shared.lock();
+                let room = st.input_room(pipe);
+                if room == 0 {
+                    self.read_paused = true;
+                    return Ok(Decoded::Paused);
+                }
+                room.min(IN_BATCH)
+            };
+            self.batch.clear();
+            let mut error = None;
+            while self.batch.len() < room {
+                match self.session.poll() {
+                    Ok(Some(Event::Message(m))) => self.batch.push(Item::Msg(m)),
+                    Ok(Some(Event::Eof)) => self.batch.push(Item::Eof),
+                    Ok(Some(Event::Subscribe(t))) => self.batch.push(Item::Subscribe(t)),
+                    Ok(Some(Event::Cancel(t))) => self.batch.push(Item::Cancel(t)),
+                    Ok(Some(Event::Ready(_))) | Ok(None) => break,
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            let full_batch = self.batch.len() == room;
+            if !self.batch.is_empty() {
+                let mut st = shared.lock();
+                st.deliver(pipe, &mut self.batch);
+                let wake = Shared::receivers_wake(&st);
+                let output = st.has_output(pipe);
+                drop(st);
+                shared.fire(wake);
+                if output && self.session.tx_len() < TX_HIGH {
+                    // Replies to what we just delivered may be queued
+                    // already: keep them flowing while we read.
+                    self.write()?;
+                }
+            }
+            if let Some(e) = error {
+                return Err(CloseReason::Proto(e));
+            }
+            if !full_batch {
+                return Ok(Decoded::NeedBytes);
+            }
+        }
+    }
+
+    /// Pull queued items into the session and write until done or the
+    /// socket would block.
+    pub(super) fn write(&mut self) -> Result<(), CloseReason> {
+        if self.connecting {
+            return Ok(());
+        }
+        let shared = self.shared.clone();
+        loop {
+            if let Some(pipe) = self.pipe {
+                if self.session.is_active() && self.session.tx_len() < TX_HIGH {
+                    self.pull_output(&shared, pipe);
+                }
+            }
+            if self.session.tx_len() == 0 {
+                self.tx_items = 0;
+                let Some(pipe) = self.pipe else {
+                    return Ok(());
+                };
+                let mut st = shared.lock();
+                if st.has_output(pipe)
+                    && self.staged.is_empty()
+                    && st.take_out(pipe, &mut self.staged)
+                {
+                    // More arrived meanwhile.
+                    drop(st);
+                    continue;
+                }
+                let wake = st.output_done(pipe).then(|| Shared::senders_wake(&st));
+                drop(st);
+                self.write_blocked = false;
+                if let Some(w) = wake {
+                    shared.fire(w);
+                }
+                return Ok(());
+            }
+            let mut slots = [IoSlice::new(&[]); MAX_SLICES];
+            let n = self.session.tx().slices(&mut slots);
+            match self.stream.write_vectored(&slots[..n]) {
+                Ok(0) => return Err(CloseReason::Io(io::ErrorKind::WriteZero)),
+                Ok(written) => {
+                    self.session.tx().advance(written);
+                    if self.session.tx_len() == 0 {
+                        self.tx_items = 0;
+                    }
+                    if self.write_blocked {
+                        self.note_write_blocked(&shared, false);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if !self.write_blocked {
+                        self.note_write_blocked(&shared, true);
+                    }
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -290,408 +446,63 @@ impl Engine {
         }
     }
 
-    /// Turn buffered bytes into events. Returns false when input is paused
-    /// (the peer's pipe is at its HWM).
-    fn drain_session(&mut self, key: usize) -> Result<bool, CloseReason> {
-        let Some(conn) = self.conns.get_mut(key) else {
-            return Ok(false);
+    fn note_write_blocked(&mut self, shared: &Shared, blocked: bool) {
+        self.write_blocked = blocked;
+        let Some(pipe) = self.pipe else {
+            return;
         };
-        if conn.read_paused {
-            return Ok(false);
+        let mut st = shared.lock();
+        let wake = st
+            .set_write_blocked(pipe, blocked)
+            .then(|| Shared::senders_wake(&st));
+        drop(st);
+        if let Some(w) = wake {
+            // A ROUTER send waiting for the engine must now drop instead.
+            shared.fire(w);
         }
-        let Some(shared) = self.sockets.get(&conn.socket).map(|e| e.shared.clone()) else {
-            return Ok(false);
-        };
-        if !conn.session.is_active() {
-            match conn.session.poll().map_err(CloseReason::Proto)? {
-                Some(Event::Ready(info)) => {
-                    self.attach(key, &shared, info)?;
-                    self.conn_output(key)?;
-                }
-                Some(_) | None => return Ok(true),
-            }
-        }
-        let Some(conn) = self.conns.get_mut(key) else {
-            return Ok(false);
-        };
-        let Some(peer_key) = conn.peer else {
-            return Ok(true);
-        };
-        let hwm = shared.opts.recv_hwm;
-        let mut batch = std::mem::take(&mut self.in_batch);
-        let result = drain_active(conn, &shared, peer_key, hwm, &mut batch);
-        self.in_batch = batch;
-        // A PING may have queued a PONG.
-        if result.is_ok() {
-            if let Some(conn) = self.conns.get_mut(key) {
-                if !conn.session.tx().is_empty() {
-                    self.conn_output(key)?;
-                }
-            }
-        }
-        result
     }
 
-    /// The handshake finished: bind the connection to a peer of the socket.
-    fn attach(
-        &mut self,
-        key: usize,
-        shared: &Arc<Shared>,
-        info: PeerInfo,
-    ) -> Result<(), CloseReason> {
-        let Some(conn) = self.conns.get_mut(key) else {
-            return Ok(());
-        };
-        let origin = conn.origin;
-        let mut st = shared.lock();
-        if st.closed {
-            return Err(CloseReason::Rejected("socket is closing"));
-        }
-        let persistent = match origin {
-            Origin::Connected { connecter } => self.connecters.get(connecter).map(|c| c.peer),
-            _ => None,
-        };
-        let peer_key = match persistent {
-            Some(k) if st.peers.contains(k) => k,
-            _ => st.peers.insert(Peer::new(false)),
-        };
-        if shared.ty.uses_routing_ids() {
-            if let Err(bad) = router::assign_id(&mut st, peer_key, info.identity.clone()) {
-                if persistent.is_none() {
-                    st.peers.remove(peer_key);
+    /// Encode staged items into the session until its write queue is full.
+    fn encode_staged(&mut self) {
+        while self.session.tx_len() < TX_HIGH {
+            match self.staged.pop_front() {
+                Some(Item::Msg(m)) => {
+                    self.session.send_message(&m);
+                    self.tx_items += 1;
                 }
-                st.stats.protocol_errors += 1;
-                return Err(CloseReason::Rejected(bad.reason()));
+                Some(Item::Eof) => self.session.send_eof(),
+                Some(Item::Subscribe(t)) => self.session.send_subscription(true, &t),
+                Some(Item::Cancel(t)) => self.session.send_subscription(false, &t),
+                None => break,
             }
         }
-        let eof_sent = st.eof_sent;
-        if let Some(p) = st.peers.get_mut(peer_key) {
-            p.conn = Some(key);
-            // A new connection starts a new stream: a pill from the previous
-            // one that is still unread no longer ends anything.
-            p.inq.retain(|i| matches!(i, Item::Msg(_)));
-            p.finished = false;
-            p.gone = false;
-            if eof_sent && !p.out.iter().any(|i| matches!(i, Item::Eof)) {
-                p.out.push_back(Item::Eof);
-            }
+    }
+
+    /// Move the pipe's whole queue into the staging queue (one O(1) swap
+    /// under the lock, so the pipe has room again at once and blocked
+    /// senders are woken) and encode from it outside the lock.
+    fn pull_output(&mut self, shared: &Shared, pipe: PipeKey) {
+        self.encode_staged();
+        if !self.staged.is_empty() || self.session.tx_len() >= TX_HIGH {
+            return;
         }
-        if shared.ty.can_send() && !shared.ty.uses_routing_ids() {
-            lb::add(&mut st, peer_key);
+        let mut st = shared.lock();
+        if !st.take_out(pipe, &mut self.staged) {
+            return;
         }
-        let wake = shared.senders_wake(&st);
+        let wake = Shared::senders_wake(&st);
         drop(st);
         shared.fire(wake);
-        shared.emit(MonitorEvent::HandshakeSucceeded {
-            endpoint: conn.endpoint.clone(),
-        });
-        conn.peer = Some(peer_key);
-        conn.attached = true;
-        self.handshake_done(origin);
-        if let Origin::Connected { connecter } = origin {
-            if let Some(c) = self.connecters.get_mut(connecter) {
-                c.backoff.reset();
-            }
-        }
-        Ok(())
-    }
-
-    /// Pull queued messages into the session and write until done or the
-    /// socket would block.
-    pub(super) fn conn_output(&mut self, key: usize) -> Result<(), CloseReason> {
-        let Some(conn) = self.conns.get_mut(key) else {
-            return Ok(());
-        };
-        if conn.connecting {
-            return Ok(());
-        }
-        let shared = self.sockets.get(&conn.socket).map(|e| e.shared.clone());
-        loop {
-            if let (Some(shared), Some(peer_key)) = (&shared, conn.peer) {
-                if conn.session.is_active() && conn.session.tx().len() < TX_HIGH {
-                    pull_output(shared, peer_key, conn);
-                }
-            }
-            if conn.session.tx().is_empty() {
-                conn.tx_items = 0;
-                if let (Some(shared), Some(peer_key)) = (&shared, conn.peer) {
-                    let mut st = shared.lock();
-                    let closed = st.closed;
-                    let mut wake = None;
-                    if let Some(p) = st.peers.get_mut(peer_key) {
-                        if p.tx_busy && p.out.is_empty() {
-                            p.tx_busy = false;
-                            wake = Some(shared.senders_wake(&st));
-                        } else if !p.out.is_empty() && !closed {
-                            // More to pull (pull_output takes nothing once
-                            // the socket is closed: no endless loop then).
-                            continue;
-                        }
-                    }
-                    drop(st);
-                    if let Some(w) = wake {
-                        shared.fire(w);
-                    }
-                }
-                return Ok(());
-            }
-            let mut slots = [IoSlice::new(&[]); MAX_SLICES];
-            let tx = conn.session.tx();
-            let n = tx.slices(&mut slots);
-            let res = conn.stream.write_vectored(&slots[..n]);
-            match res {
-                Ok(0) => return Err(CloseReason::Io(io::ErrorKind::WriteZero)),
-                Ok(written) => {
-                    conn.session.tx().advance(written);
-                    if conn.session.tx().is_empty() {
-                        conn.tx_items = 0;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(CloseReason::Io(e.kind())),
-            }
-        }
-    }
-
-    /// The socket asked us to look at some peers.
-    pub(super) fn service(&mut self, socket: u64) {
-        let Some(shared) = self.sockets.get(&socket).map(|e| e.shared.clone()) else {
-            return;
-        };
-        let work: Vec<(usize, bool)> = {
-            let mut st = shared.lock();
-            st.service_scheduled = false;
-            let keys = std::mem::take(&mut st.service);
-            keys.into_iter()
-                .filter_map(|k| {
-                    let p = st.peers.get_mut(k)?;
-                    p.service_requested = false;
-                    Some((p.conn?, !p.read_paused))
-                })
-                .collect()
-        };
-        for (conn_key, may_read) in work {
-            let mut result = Ok(());
-            if let Some(conn) = self.conns.get_mut(conn_key) {
-                if may_read && conn.read_paused {
-                    conn.read_paused = false;
-                    result = self.conn_input(conn_key);
-                }
-            }
-            if result.is_ok() {
-                result = self.conn_output(conn_key);
-            }
-            if let Err(reason) = result {
-                self.close_conn(conn_key, Some(reason));
-            }
-        }
-    }
-
-    /// Close a connection; detach its peer; reconnect if it was ours.
-    /// Returns how many messages the connection held that were never fully
-    /// written and are not kept for a reconnect.
-    pub(super) fn close_conn(&mut self, key: usize, reason: Option<CloseReason>) -> usize {
-        if !self.conns.contains(key) {
-            return 0;
-        }
-        let mut conn = self.conns.remove(key);
-        let mut lost = if conn.session_tx_empty() {
-            0
-        } else {
-            conn.tx_items
-        };
-        if !conn.attached
-            && !conn.connecting
-            && matches!(
-                reason,
-                Some(CloseReason::Proto(_) | CloseReason::Rejected(_))
-            )
-        {
-            // Best effort, like libzmq: let the peer have our greeting and
-            // READY before the close, so it can tell why (e.g. an
-            // incompatible socket type) instead of seeing a bare close.
-            conn.flush_once();
-        }
-        self.deregister(&mut conn.stream);
-        let shared = self.sockets.get(&conn.socket).map(|e| e.shared.clone());
-        if let Some(shared) = &shared {
-            if !conn.connecting {
-                let why = reason
-                    .as_ref()
-                    .map_or(Reason::Closed, CloseReason::to_reason);
-                let endpoint = conn.endpoint.clone();
-                shared.emit(if conn.attached {
-                    MonitorEvent::Disconnected {
-                        endpoint,
-                        reason: why,
-                    }
-                } else {
-                    MonitorEvent::HandshakeFailed {
-                        endpoint,
-                        reason: why,
-                    }
-                });
-            }
-            let mut st = shared.lock();
-            let mut wake = Wake::default();
-            if let Some(CloseReason::Proto(_)) = reason {
-                st.stats.protocol_errors += 1;
-            }
-            if let Some(peer_key) = conn.peer {
-                match conn.origin {
-                    Origin::Connected { .. } => {
-                        // Bytes already encoded die with the connection:
-                        // count them. The pipe stays for the next
-                        // connection, and the staged (never encoded) items
-                        // go back to its front.
-                        if reason.is_some() {
-                            st.stats.dropped_on_disconnect += lost as u64;
-                        }
-                        if let Some(p) = st.peers.get_mut(peer_key) {
-                            p.conn = None;
-                            p.tx_busy = false;
-                            p.read_paused = false;
-                            while let Some(item) = conn.staged.pop_back() {
-                                if matches!(item, Item::Msg(_)) {
-                                    p.out_msgs += 1;
-                                }
-                                p.out.push_front(item);
-                            }
-                        }
-                        if shared.ty.uses_routing_ids() {
-                            router::release_id(&mut st, peer_key);
-                        }
-                        wake = shared.all_wake(&st);
-                    }
-                    Origin::Accepted { .. } | Origin::Orphan => {
-                        let staged = conn
-                            .staged
-                            .iter()
-                            .filter(|i| matches!(i, Item::Msg(_)))
-                            .count();
-                        lost += staged;
-                        if reason.is_some() {
-                            st.stats.dropped_on_disconnect += lost as u64;
-                        }
-                        wake = retire_peer(shared, &mut st, peer_key);
-                    }
-                }
-            }
-            drop(st);
-            shared.fire(wake);
-        }
-        if let Origin::Connected { connecter } = conn.origin {
-            if self.connecters.contains(connecter) {
-                self.schedule_reconnect(connecter);
-            }
-        }
-        if !conn.attached {
-            // It leaves its handshake (failed, timed out or closed): free
-            // its slot under the listener's max_pending_handshakes.
-            self.handshake_done(conn.origin);
-        }
-        lost
+        self.encode_staged();
     }
 }
 
-/// Most messages decoded per lock of the socket state.
-const IN_BATCH: usize = 256;
-
-/// Decode messages outside the socket lock, then hand them over under one
-/// lock per batch; pause at the receive HWM. Returns false when paused.
-fn drain_active(
-    conn: &mut Conn,
-    shared: &Shared,
-    peer_key: usize,
-    hwm: usize,
-    batch: &mut Vec<Item>,
-) -> Result<bool, CloseReason> {
-    loop {
-        let room = {
-            let mut st = shared.lock();
-            let Some(peer) = st.peers.get_mut(peer_key) else {
-                return Ok(false);
-            };
-            let room = hwm.saturating_sub(peer.inq.len());
-            if room == 0 {
-                peer.read_paused = true;
-                conn.read_paused = true;
-                return Ok(false);
-            }
-            room.min(IN_BATCH)
-        };
-        batch.clear();
-        let mut error = None;
-        while batch.len() < room {
-            match conn.session.poll() {
-                Ok(Some(Event::Message(m))) => batch.push(Item::Msg(m)),
-                Ok(Some(Event::Eof)) => batch.push(Item::Eof),
-                Ok(Some(Event::Ready(_))) | Ok(None) => break,
-                Err(e) => {
-                    error = Some(e);
-                    break;
-                }
-            }
-        }
-        let full_batch = batch.len() == room;
-        if !batch.is_empty() {
-            let mut st = shared.lock();
-            if let Some(peer) = st.peers.get_mut(peer_key) {
-                peer.inq.extend(batch.drain(..));
-            }
-            fq::activate(&mut st, peer_key);
-            let wake = shared.receivers_wake(&st);
-            drop(st);
-            shared.fire(wake);
-        }
-        if let Some(e) = error {
-            return Err(CloseReason::Proto(e));
-        }
-        if !full_batch {
-            // The session needs more bytes.
-            return Ok(true);
-        }
-    }
-}
-
-/// Encode staged items into the session until its write queue is full.
-fn encode_staged(conn: &mut Conn) {
-    while conn.session.tx().len() < TX_HIGH {
-        match conn.staged.pop_front() {
-            Some(Item::Msg(m)) => conn.session.send_message(&m),
-            Some(Item::Eof) => conn.session.send_eof(),
-            None => break,
-        }
-        conn.tx_items += 1;
-    }
-}
-
-/// Move the peer's whole out-pipe into the connection's staging queue (one
-/// O(1) swap under the lock) and encode from it outside the lock. The pipe
-/// has room again at once, so blocked senders are woken.
-fn pull_output(shared: &Shared, peer_key: usize, conn: &mut Conn) {
-    encode_staged(conn);
-    if !conn.staged.is_empty() || conn.session.tx().len() >= TX_HIGH {
-        return;
-    }
-    {
-        let mut st = shared.lock();
-        let closed = st.closed;
-        let Some(p) = st.peers.get_mut(peer_key) else {
-            return;
-        };
-        if p.out.is_empty() || closed {
-            // After close, the pipe is the socket's final count of unsent
-            // messages: leave it alone.
-            return;
-        }
-        std::mem::swap(&mut p.out, &mut conn.staged);
-        p.out_msgs = 0;
-        p.tx_busy = true;
-        let wake = shared.senders_wake(&st);
-        drop(st);
-        shared.fire(wake);
-    }
-    encode_staged(conn);
+/// Where decoding stopped.
+enum Decoded {
+    /// The handshake completed.
+    Handshaken(PeerInfo),
+    /// The pipe is at its HWM.
+    Paused,
+    /// The session needs more bytes.
+    NeedBytes,
 }

@@ -1,12 +1,19 @@
-//! The mio loop: listeners, connecters, timers and the mailbox.
+//! The mio loop: listeners, connecters, connections, timers and the mailbox.
+//! It applies what connections report (handshake done, closed) to the
+//! socket state, and owns reconnection and listener limits.
 
 use super::backoff::Backoff;
-use super::conn::{Conn, Origin};
+use super::conn::{CloseReason, Conn, Held, Origin, Progress};
+use super::net;
+use super::resolver::Resolver;
 use super::{Cmd, Mailbox};
 use crate::endpoint::Endpoint;
-use crate::monitor::MonitorEvent;
-use crate::proto::session::{Session, SessionConfig};
-use crate::shared::Shared;
+use crate::key::{ConnKey, Generations};
+use crate::monitor::{MonitorEvent, Reason};
+use crate::pipe::PipeKey;
+use crate::proto::session::{PeerInfo, Session, SessionConfig};
+use crate::state::shared::Shared;
+use bytes::Bytes;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
@@ -28,40 +35,37 @@ fn token(kind: usize, key: usize) -> Token {
     Token((key << 2) | kind)
 }
 
-/// A socket as the engine sees it.
-pub(super) struct SockEntry {
-    pub(super) shared: Arc<Shared>,
-}
-
-pub(super) struct Listener {
+struct Listener {
     socket: u64,
     listener: TcpListener,
     endpoint: Endpoint,
     /// Accepting is paused after an accept error (e.g. out of descriptors).
     paused: bool,
     /// Accepted connections still in their greeting or handshake.
-    pub(super) handshaking: usize,
+    handshaking: usize,
     /// Accepting stopped because `handshaking` reached the cap.
-    pub(super) capped: bool,
+    capped: bool,
     /// Distinguishes this listener from a later one with the same slab key.
-    pub(super) gen: u64,
+    gen: u64,
 }
 
-pub(super) struct Connecter {
+struct Connecter {
     socket: u64,
     endpoint: Endpoint,
-    addr: SocketAddr,
-    /// The persistent peer whose pipe outlives connections.
-    pub(super) peer: usize,
-    conn: Option<usize>,
-    pub(super) backoff: Backoff,
+    /// The pipe `connect` made, which outlives connections (none with
+    /// `immediate`).
+    pipe: Option<PipeKey>,
+    /// The routing id `connect` chose for the peer.
+    preset: Option<Bytes>,
+    conn: Option<ConnKey>,
+    backoff: Backoff,
     gen: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Timer {
     Reconnect { connecter: usize, gen: u64 },
-    Session { conn: usize, gen: u64 },
+    Session { conn: ConnKey },
     Accept { listener: usize },
 }
 
@@ -69,14 +73,16 @@ enum Timer {
 pub(crate) struct Engine {
     poll: Poll,
     mailbox: Arc<Mailbox>,
-    pub(super) sockets: HashMap<u64, SockEntry>,
-    pub(super) conns: Slab<Conn>,
+    sockets: HashMap<u64, Arc<Shared>>,
+    conns: Slab<Conn>,
+    conn_gens: Generations,
     listeners: Slab<Listener>,
-    pub(super) connecters: Slab<Connecter>,
+    connecters: Slab<Connecter>,
     timers: BinaryHeap<Reverse<(Instant, Timer)>>,
     next_gen: u64,
-    /// Reused buffer for decoded input.
-    pub(super) in_batch: Vec<crate::pipe::Item>,
+    /// Connections whose read budget ran out with more to read.
+    ready: Vec<ConnKey>,
+    resolver: Option<Resolver>,
 }
 
 impl Engine {
@@ -86,11 +92,13 @@ impl Engine {
             mailbox,
             sockets: HashMap::new(),
             conns: Slab::new(),
+            conn_gens: Generations::default(),
             listeners: Slab::new(),
             connecters: Slab::new(),
             timers: BinaryHeap::new(),
             next_gen: 1,
-            in_batch: Vec::new(),
+            ready: Vec::new(),
+            resolver: None,
         }
     }
 
@@ -99,13 +107,20 @@ impl Engine {
         self.next_gen
     }
 
+    fn conn_mut(&mut self, key: ConnKey) -> Option<&mut Conn> {
+        self.conns.get_mut(key.index()).filter(|c| c.key == key)
+    }
+
     pub(super) fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         loop {
-            let timeout = self
-                .timers
-                .peek()
-                .map(|Reverse((t, _))| t.saturating_duration_since(Instant::now()));
+            let timeout = if self.ready.is_empty() {
+                self.timers
+                    .peek()
+                    .map(|Reverse((t, _))| t.saturating_duration_since(Instant::now()))
+            } else {
+                Some(Duration::ZERO)
+            };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -121,9 +136,17 @@ impl Engine {
                 let key = t.0 >> 2;
                 match t.0 & 3 {
                     KIND_LISTENER => self.accept(key),
-                    KIND_CONN => self.conn_event(key, ev.is_readable(), ev.is_writable()),
+                    KIND_CONN => {
+                        if let Some(c) = self.conns.get(key) {
+                            let ck = c.key;
+                            self.conn_event(ck, ev.is_readable(), ev.is_writable());
+                        }
+                    }
                     _ => {}
                 }
+            }
+            for key in std::mem::take(&mut self.ready) {
+                self.conn_event(key, true, false);
             }
             if !self.commands() {
                 break;
@@ -131,9 +154,9 @@ impl Engine {
             self.fire_timers();
         }
         // Shutdown: drop everything (closing every descriptor).
-        let conns: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
-        for k in conns {
-            self.close_conn(k, None);
+        let keys: Vec<ConnKey> = self.conns.iter().map(|(_, c)| c.key).collect();
+        for k in keys {
+            self.drop_conn(k);
         }
     }
 
@@ -142,7 +165,7 @@ impl Engine {
         for cmd in self.mailbox.take_all() {
             match cmd {
                 Cmd::AddSocket(shared) => {
-                    self.sockets.insert(shared.id, SockEntry { shared });
+                    self.sockets.insert(shared.id, shared);
                 }
                 Cmd::Listen {
                     socket,
@@ -152,19 +175,21 @@ impl Engine {
                 Cmd::Connect {
                     socket,
                     endpoint,
-                    addr,
-                    peer,
+                    pipe,
+                    preset,
                 } => {
-                    let Some(entry) = self.sockets.get(&socket) else {
+                    let Some(shared) = self.sockets.get(&socket) else {
                         continue;
                     };
-                    let o = &entry.shared.opts;
-                    let backoff = Backoff::new(o.reconnect_interval, o.reconnect_interval_max);
+                    let backoff = {
+                        let st = shared.lock();
+                        Backoff::new(st.opts.reconnect_interval, st.opts.reconnect_interval_max)
+                    };
                     let c = self.connecters.insert(Connecter {
                         socket,
                         endpoint,
-                        addr,
-                        peer,
+                        pipe,
+                        preset,
                         conn: None,
                         backoff,
                         gen: 0,
@@ -192,17 +217,24 @@ impl Engine {
                     let lost = self.close_socket(socket);
                     let _ = reply.send(lost);
                 }
+                Cmd::Resolved {
+                    connecter,
+                    gen,
+                    result,
+                } => self.resolved(connecter, gen, result),
                 Cmd::Shutdown => return false,
             }
         }
         true
     }
 
+    // ----- listeners -------------------------------------------------------
+
     fn listen(&mut self, socket: u64, listener: std::net::TcpListener, endpoint: Endpoint) {
-        if !self.sockets.contains_key(&socket) {
+        let Some(shared) = self.sockets.get(&socket).cloned() else {
             // The socket closed before its listener reached us.
             return;
-        }
+        };
         let mut listener = TcpListener::from_std(listener);
         let entry = self.listeners.vacant_entry();
         let key = entry.key();
@@ -212,13 +244,10 @@ impl Engine {
             .register(&mut listener, token(KIND_LISTENER, key), Interest::READABLE)
             .is_ok()
         {
-            if let Some(e) = self.sockets.get(&socket) {
-                e.shared.emit(MonitorEvent::Listening {
-                    endpoint: endpoint.clone(),
-                });
-            }
-            let gen = self.next_gen + 1;
-            self.next_gen = gen;
+            shared.emit(MonitorEvent::Listening {
+                endpoint: endpoint.clone(),
+            });
+            self.next_gen += 1;
             entry.insert(Listener {
                 socket,
                 listener,
@@ -226,7 +255,7 @@ impl Engine {
                 paused: false,
                 handshaking: 0,
                 capped: false,
-                gen,
+                gen: self.next_gen,
             });
             // Connections may already be waiting in the backlog.
             self.accept(key);
@@ -249,95 +278,11 @@ impl Engine {
     fn remove_listener(&mut self, key: usize) {
         let mut l = self.listeners.remove(key);
         let _ = self.poll.registry().deregister(&mut l.listener);
-        if let Some(e) = self.sockets.get(&l.socket) {
-            e.shared.emit(MonitorEvent::Closed {
+        if let Some(s) = self.sockets.get(&l.socket) {
+            s.emit(MonitorEvent::Closed {
                 endpoint: l.endpoint,
             });
         }
-    }
-
-    /// Remove one connecter for `endpoint` (a socket may connect to the same
-    /// endpoint more than once; each `disconnect` undoes one `connect`).
-    fn disconnect(&mut self, socket: u64, endpoint: &Endpoint) -> bool {
-        let found: Vec<usize> = self
-            .connecters
-            .iter()
-            .filter(|(_, c)| c.socket == socket && &c.endpoint == endpoint)
-            .map(|(k, _)| k)
-            .take(1)
-            .collect();
-        let mut held = 0;
-        for k in &found {
-            held += self.remove_connecter(*k);
-        }
-        if held > 0 {
-            if let Some(entry) = self.sockets.get(&socket) {
-                entry.shared.lock().stats.dropped_on_disconnect += held as u64;
-            }
-        }
-        !found.is_empty()
-    }
-
-    /// Remove a connecter, its peer and its connection; returns the messages
-    /// that connection still held (taken from the pipe, not fully written).
-    fn remove_connecter(&mut self, key: usize) -> usize {
-        let c = self.connecters.remove(key);
-        // Retire the peer first, under one lock, so that its slab key cannot
-        // be reused by a concurrent `connect` before we are done with it.
-        if let Some(entry) = self.sockets.get(&c.socket) {
-            let shared = entry.shared.clone();
-            let mut st = shared.lock();
-            let wake = crate::engine::conn::retire_peer(&shared, &mut st, c.peer);
-            drop(st);
-            shared.fire(wake);
-        }
-        let mut held = 0;
-        if let Some(conn) = c.conn {
-            if let Some(cn) = self.conns.get_mut(conn) {
-                held = cn.held_msgs();
-                // No reconnect, and the peer is already retired.
-                cn.origin = Origin::Orphan;
-                cn.detach_peer();
-            }
-            let _ = self.close_conn(conn, None);
-        }
-        held
-    }
-
-    /// Close everything of a socket; returns the messages its connections
-    /// still held (staged or partly written), now discarded.
-    fn close_socket(&mut self, socket: u64) -> usize {
-        let ls: Vec<usize> = self
-            .listeners
-            .iter()
-            .filter(|(_, l)| l.socket == socket)
-            .map(|(k, _)| k)
-            .collect();
-        for k in ls {
-            self.remove_listener(k);
-        }
-        let cs: Vec<usize> = self
-            .connecters
-            .iter()
-            .filter(|(_, c)| c.socket == socket)
-            .map(|(k, _)| k)
-            .collect();
-        let mut held = 0;
-        for k in cs {
-            held += self.remove_connecter(k);
-        }
-        let conns: Vec<usize> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.socket == socket)
-            .map(|(k, _)| k)
-            .collect();
-        let mut lost = held;
-        for k in conns {
-            lost += self.close_conn(k, None);
-        }
-        self.sockets.remove(&socket);
-        lost
     }
 
     fn accept(&mut self, key: usize) {
@@ -348,10 +293,10 @@ impl Engine {
             if l.paused || l.capped {
                 return;
             }
-            let cap = self
-                .sockets
-                .get(&l.socket)
-                .map_or(usize::MAX, |e| e.shared.opts.max_pending_handshakes);
+            let Some(shared) = self.sockets.get(&l.socket).cloned() else {
+                return;
+            };
+            let cap = shared.lock().opts.max_pending_handshakes;
             if l.handshaking >= cap {
                 // Leave further connections in the kernel's backlog until
                 // some of these finish their handshake (or time out).
@@ -365,16 +310,13 @@ impl Engine {
                         listener: key,
                         gen: l.gen,
                     };
-                    let socket = l.socket;
                     let endpoint = l.endpoint.clone();
-                    if let Some(e) = self.sockets.get(&socket) {
-                        e.shared.emit(MonitorEvent::Accepted {
-                            endpoint: endpoint.clone(),
-                            peer: addr,
-                        });
-                    }
+                    shared.emit(MonitorEvent::Accepted {
+                        endpoint: endpoint.clone(),
+                        peer: addr,
+                    });
                     if self
-                        .add_conn(socket, stream, origin, endpoint, false)
+                        .add_conn(&shared, stream, origin, endpoint, false)
                         .is_none()
                     {
                         self.handshake_done(origin);
@@ -395,66 +337,100 @@ impl Engine {
         }
     }
 
-    /// Register a new TCP stream with a fresh session.
-    fn add_conn(
-        &mut self,
-        socket: u64,
-        mut stream: TcpStream,
-        origin: Origin,
-        endpoint: Endpoint,
-        connecting: bool,
-    ) -> Option<usize> {
-        let shared = self.sockets.get(&socket)?.shared.clone();
-        let _ = stream.set_nodelay(true);
-        let now = Instant::now();
-        let cfg = SessionConfig {
-            socket_type: shared.ty,
-            routing_id: shared.opts.routing_id.clone(),
-            max_message_size: shared.opts.max_message_size as u64,
-            handshake_timeout: shared.opts.handshake_timeout,
-            heartbeat: shared.opts.heartbeat(),
-        };
-        let session = Session::new(cfg, now);
-        let gen = self.gen();
-        let entry = self.conns.vacant_entry();
-        let key = entry.key();
-        self.poll
-            .registry()
-            .register(
-                &mut stream,
-                token(KIND_CONN, key),
-                Interest::READABLE | Interest::WRITABLE,
-            )
-            .ok()?;
-        entry.insert(Conn::new(
-            stream, session, socket, origin, endpoint, gen, connecting,
-        ));
-        self.arm_timer(key);
-        Some(key)
-    }
-
-    pub(super) fn start_connect(&mut self, key: usize) {
-        let Some(c) = self.connecters.get(key) else {
+    /// An accepted connection left its handshake (done, failed or closed):
+    /// count it off its listener and resume accepting if it was capped.
+    fn handshake_done(&mut self, origin: Origin) {
+        let Origin::Accepted { listener, gen } = origin else {
             return;
         };
-        let (socket, addr, endpoint) = (c.socket, c.addr, c.endpoint.clone());
-        match TcpStream::connect(addr) {
-            Ok(stream) => {
-                let origin = Origin::Connected { connecter: key };
-                match self.add_conn(socket, stream, origin, endpoint, true) {
-                    Some(conn) => {
-                        if let Some(c) = self.connecters.get_mut(key) {
-                            c.conn = Some(conn);
-                        }
-                    }
-                    None => self.schedule_reconnect(key),
-                }
+        let resume = match self.listeners.get_mut(listener) {
+            Some(l) if l.gen == gen => {
+                l.handshaking = l.handshaking.saturating_sub(1);
+                std::mem::take(&mut l.capped)
             }
-            Err(_) => self.schedule_reconnect(key),
+            _ => false,
+        };
+        if resume {
+            self.accept(listener);
         }
     }
 
-    pub(super) fn schedule_reconnect(&mut self, key: usize) {
+    // ----- connecters ------------------------------------------------------
+
+    fn start_connect(&mut self, key: usize) {
+        let gen = self.gen();
+        let Some(c) = self.connecters.get_mut(key) else {
+            return;
+        };
+        c.gen = gen;
+        let Endpoint::Tcp { host, port } = c.endpoint.clone();
+        match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => self.connect_to(key, SocketAddr::new(ip, port)),
+            Err(_) => {
+                if self.resolver.is_none() {
+                    self.resolver = Resolver::start(self.mailbox.clone()).ok();
+                }
+                let asked = self
+                    .resolver
+                    .as_ref()
+                    .is_some_and(|r| r.request(key, gen, &host, port));
+                if !asked {
+                    self.resolve_failed(key, "no resolver thread".into());
+                }
+            }
+        }
+    }
+
+    fn resolved(&mut self, key: usize, gen: u64, result: Result<SocketAddr, String>) {
+        let live = self
+            .connecters
+            .get(key)
+            .is_some_and(|c| c.gen == gen && c.conn.is_none());
+        if !live {
+            return;
+        }
+        match result {
+            Ok(addr) => self.connect_to(key, addr),
+            Err(e) => self.resolve_failed(key, e),
+        }
+    }
+
+    fn resolve_failed(&mut self, key: usize, error: String) {
+        if let Some(c) = self.connecters.get(key) {
+            if let Some(s) = self.sockets.get(&c.socket) {
+                s.emit(MonitorEvent::ResolveFailed {
+                    endpoint: c.endpoint.clone(),
+                    error,
+                });
+            }
+        }
+        self.schedule_reconnect(key);
+    }
+
+    fn connect_to(&mut self, key: usize, addr: SocketAddr) {
+        let Some(c) = self.connecters.get(key) else {
+            return;
+        };
+        let Some(shared) = self.sockets.get(&c.socket).cloned() else {
+            return;
+        };
+        let endpoint = c.endpoint.clone();
+        let opts = shared.lock().opts.clone();
+        let origin = Origin::Connected { connecter: key };
+        let conn = net::connect(addr, &opts)
+            .ok()
+            .and_then(|stream| self.add_conn(&shared, stream, origin, endpoint, true));
+        match conn {
+            Some(conn) => {
+                if let Some(c) = self.connecters.get_mut(key) {
+                    c.conn = Some(conn);
+                }
+            }
+            None => self.schedule_reconnect(key),
+        }
+    }
+
+    fn schedule_reconnect(&mut self, key: usize) {
         let gen = self.gen();
         let Some(c) = self.connecters.get_mut(key) else {
             return;
@@ -462,8 +438,8 @@ impl Engine {
         c.conn = None;
         c.gen = gen;
         let delay = c.backoff.next_delay();
-        if let Some(e) = self.sockets.get(&c.socket) {
-            e.shared.emit(MonitorEvent::ConnectRetried {
+        if let Some(s) = self.sockets.get(&c.socket) {
+            s.emit(MonitorEvent::ConnectRetried {
                 endpoint: c.endpoint.clone(),
                 delay,
             });
@@ -476,6 +452,325 @@ impl Engine {
             },
         )));
     }
+
+    /// Remove one connecter for `endpoint` (a socket may connect to the same
+    /// endpoint more than once; each `disconnect` undoes one `connect`).
+    fn disconnect(&mut self, socket: u64, endpoint: &Endpoint) -> bool {
+        let found = self
+            .connecters
+            .iter()
+            .find(|(_, c)| c.socket == socket && &c.endpoint == endpoint)
+            .map(|(k, _)| k);
+        let Some(key) = found else {
+            return false;
+        };
+        let c = self.connecters.remove(key);
+        // Its connection (no longer reconnected) takes the pipe with it;
+        // what either still held is lost and counted.
+        let lost = match c.conn {
+            Some(conn) => {
+                if let Some(cn) = self.conn_mut(conn) {
+                    cn.origin = Origin::Orphan;
+                }
+                self.close_conn(conn, None)
+            }
+            None => 0,
+        };
+        if let Some(shared) = self.sockets.get(&c.socket).cloned() {
+            let mut st = shared.lock();
+            st.count_dropped_on_disconnect(lost);
+            if let Some(pipe) = c.pipe {
+                // Still there if the connection never attached it.
+                st.retire_pipe(pipe);
+            }
+            let wake = Shared::all_wake(&st);
+            drop(st);
+            shared.fire(wake);
+        }
+        true
+    }
+
+    /// Close everything of a socket; returns the messages its connections
+    /// still held (staged or partly written), now discarded.
+    fn close_socket(&mut self, socket: u64) -> usize {
+        let ls: Vec<usize> = self
+            .listeners
+            .iter()
+            .filter(|(_, l)| l.socket == socket)
+            .map(|(k, _)| k)
+            .collect();
+        for k in ls {
+            self.remove_listener(k);
+        }
+        self.connecters.retain(|_, c| c.socket != socket);
+        let conns: Vec<ConnKey> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.shared.id == socket)
+            .map(|(_, c)| c.key)
+            .collect();
+        let mut lost = 0;
+        for k in conns {
+            lost += self.drop_conn(k);
+        }
+        self.sockets.remove(&socket);
+        lost
+    }
+
+    // ----- connections -----------------------------------------------------
+
+    /// Register a new TCP stream with a fresh session.
+    fn add_conn(
+        &mut self,
+        shared: &Arc<Shared>,
+        mut stream: TcpStream,
+        origin: Origin,
+        endpoint: Endpoint,
+        connecting: bool,
+    ) -> Option<ConnKey> {
+        let cfg = {
+            let st = shared.lock();
+            if !connecting {
+                net::tune_accepted(&stream, &st.opts);
+            }
+            SessionConfig {
+                socket_type: st.socket_type(),
+                routing_id: st.opts.routing_id.clone(),
+                max_message_size: st.opts.max_message_size as u64,
+                handshake_timeout: st.opts.handshake_timeout,
+                heartbeat: st.opts.heartbeat(),
+            }
+        };
+        let session = Session::new(cfg, Instant::now());
+        let entry = self.conns.vacant_entry();
+        let key = ConnKey::new(entry.key(), self.conn_gens.next());
+        self.poll
+            .registry()
+            .register(
+                &mut stream,
+                token(KIND_CONN, key.index()),
+                Interest::READABLE | Interest::WRITABLE,
+            )
+            .ok()?;
+        entry.insert(Conn::new(
+            stream,
+            session,
+            shared.clone(),
+            origin,
+            endpoint,
+            key,
+            connecting,
+        ));
+        self.arm_timer(key);
+        Some(key)
+    }
+
+    fn conn_event(&mut self, key: ConnKey, readable: bool, writable: bool) {
+        let Some(conn) = self.conn_mut(key) else {
+            return;
+        };
+        if conn.connecting {
+            if !(readable || writable) {
+                return;
+            }
+            match conn.finish_connect() {
+                Ok(true) => conn.shared.emit(MonitorEvent::Connected {
+                    endpoint: conn.endpoint.clone(),
+                }),
+                Ok(false) => return,
+                Err(reason) => {
+                    self.close_conn(key, Some(reason));
+                    return;
+                }
+            }
+        }
+        let result = self.pump(key, readable);
+        match result {
+            Err(reason) => {
+                self.close_conn(key, Some(reason));
+            }
+            Ok(()) => self.arm_timer(key),
+        }
+    }
+
+    /// Read (attaching the connection when its handshake completes), then
+    /// write.
+    fn pump(&mut self, key: ConnKey, readable: bool) -> Result<(), CloseReason> {
+        if readable {
+            loop {
+                let Some(conn) = self.conn_mut(key) else {
+                    return Ok(());
+                };
+                match conn.read()? {
+                    Progress::Idle => break,
+                    Progress::More => {
+                        self.ready.push(key);
+                        break;
+                    }
+                    Progress::Handshaken(info) => self.attach(key, &info)?,
+                }
+            }
+        }
+        match self.conn_mut(key) {
+            Some(conn) => conn.write(),
+            None => Ok(()),
+        }
+    }
+
+    /// The handshake finished: give the connection a pipe of its socket.
+    fn attach(&mut self, key: ConnKey, info: &PeerInfo) -> Result<(), CloseReason> {
+        let Some(conn) = self.conn_mut(key) else {
+            return Ok(());
+        };
+        let origin = conn.origin;
+        let shared = conn.shared.clone();
+        let (persistent, preset) = match origin {
+            Origin::Connected { connecter } => self
+                .connecters
+                .get(connecter)
+                .map_or((None, None), |c| (c.pipe, c.preset.clone())),
+            _ => (None, None),
+        };
+        let mut st = shared.lock();
+        let attached = st.attach_conn(persistent, preset, key, info);
+        if attached.is_err() {
+            st.count_protocol_error();
+        }
+        let wake = Shared::all_wake(&st);
+        drop(st);
+        shared.fire(wake);
+        let pipe = attached.map_err(CloseReason::Refused)?;
+        if let Some(conn) = self.conn_mut(key) {
+            conn.attached(pipe);
+            shared.emit(MonitorEvent::HandshakeSucceeded {
+                endpoint: conn.endpoint.clone(),
+            });
+        }
+        self.handshake_done(origin);
+        if let Origin::Connected { connecter } = origin {
+            if let Some(c) = self.connecters.get_mut(connecter) {
+                c.backoff.reset();
+            }
+        }
+        Ok(())
+    }
+
+    /// The socket asked us to look at some pipes.
+    fn service(&mut self, socket: u64) {
+        let Some(shared) = self.sockets.get(&socket).cloned() else {
+            return;
+        };
+        let visits = shared.lock().take_service();
+        for v in visits {
+            if v.close {
+                self.close_conn(
+                    v.conn,
+                    Some(CloseReason::Io(io::ErrorKind::ConnectionReset)),
+                );
+                continue;
+            }
+            let Some(conn) = self.conn_mut(v.conn) else {
+                continue;
+            };
+            if conn.pipe() != Some(v.key) {
+                continue;
+            }
+            let resume = v.may_read;
+            if resume {
+                conn.resume();
+            }
+            if let Err(reason) = self.pump(v.conn, resume) {
+                self.close_conn(v.conn, Some(reason));
+            } else {
+                self.arm_timer(v.conn);
+            }
+        }
+    }
+
+    /// Close a connection and tell its socket; reconnect if it was ours.
+    /// Returns how many messages it held that were never fully written and
+    /// are not kept for a reconnect.
+    fn close_conn(&mut self, key: ConnKey, reason: Option<CloseReason>) -> usize {
+        let Some(conn) = self.conn_mut(key) else {
+            return 0;
+        };
+        let attached = conn.pipe().is_some();
+        if !attached
+            && !conn.connecting
+            && reason
+                .as_ref()
+                .is_some_and(|r| matches!(r, CloseReason::Proto(_) | CloseReason::Refused(_)))
+        {
+            // Best effort, like libzmq: let the peer have our greeting and
+            // READY before the close, so it can tell why (e.g. an
+            // incompatible socket type) instead of seeing a bare close.
+            conn.flush_once();
+        }
+        let mut conn = self.conns.remove(key.index());
+        let _ = self.poll.registry().deregister(conn.stream_mut());
+        let shared = conn.shared.clone();
+        if !conn.connecting {
+            let why = reason
+                .as_ref()
+                .map_or(Reason::Closed, CloseReason::to_reason);
+            let endpoint = conn.endpoint.clone();
+            shared.emit(if attached {
+                MonitorEvent::Disconnected {
+                    endpoint,
+                    reason: why,
+                }
+            } else {
+                MonitorEvent::HandshakeFailed {
+                    endpoint,
+                    reason: why,
+                }
+            });
+        }
+        let connecter = match conn.origin {
+            Origin::Connected { connecter } if self.connecters.contains(connecter) => {
+                Some(connecter)
+            }
+            _ => None,
+        };
+        let Held { staged, encoded } = conn.take_held();
+        let mut lost = 0;
+        let mut st = shared.lock();
+        if reason.as_ref().is_some_and(CloseReason::is_protocol) {
+            st.count_protocol_error();
+        }
+        if let Some(pipe) = conn.pipe() {
+            // A `connect` pipe stays for the next connection, unless we are
+            // the ones closing (reason None: the socket or its endpoint is
+            // going, and what is held is reported by the caller).
+            let keep = connecter.is_some();
+            lost = st.detach_conn(pipe, staged, encoded, keep, reason.is_some());
+        }
+        let wake = Shared::all_wake(&st);
+        drop(st);
+        shared.fire(wake);
+        if let Some(c) = connecter {
+            self.schedule_reconnect(c);
+        }
+        if !attached {
+            // It leaves its handshake (failed, timed out or closed): free
+            // its slot under the listener's max_pending_handshakes.
+            self.handshake_done(conn.origin);
+        }
+        lost
+    }
+
+    /// Drop a connection without telling its socket (the socket is closing
+    /// or the engine stopping); returns the messages it held.
+    fn drop_conn(&mut self, key: ConnKey) -> usize {
+        if self.conn_mut(key).is_none() {
+            return 0;
+        }
+        let mut conn = self.conns.remove(key.index());
+        let _ = self.poll.registry().deregister(conn.stream_mut());
+        conn.held_msgs()
+    }
+
+    // ----- timers ----------------------------------------------------------
 
     fn fire_timers(&mut self) {
         let now = Instant::now();
@@ -494,22 +789,23 @@ impl Engine {
                         self.start_connect(connecter);
                     }
                 }
-                Timer::Session { conn, gen } => {
-                    let checked = self
-                        .conns
-                        .get_mut(conn)
-                        .filter(|c| c.gen == gen)
-                        .map(|c| c.check_timeout(now));
+                Timer::Session { conn } => {
+                    let checked = self.conn_mut(conn).map(|c| {
+                        c.armed = None;
+                        c.check_timeout(now)
+                    });
                     match checked {
                         Some(Err(reason)) => {
-                            let _ = self.close_conn(conn, Some(reason));
+                            self.close_conn(conn, Some(reason));
                         }
                         Some(Ok(())) => {
                             // A PING may be queued; the deadline has moved.
-                            if let Err(reason) = self.conn_output(conn) {
-                                self.close_conn(conn, Some(reason));
-                            } else {
-                                self.arm_timer(conn);
+                            let written = self.conn_mut(conn).map(|c| c.write());
+                            match written {
+                                Some(Err(reason)) => {
+                                    self.close_conn(conn, Some(reason));
+                                }
+                                _ => self.arm_timer(conn),
                             }
                         }
                         None => {}
@@ -525,27 +821,9 @@ impl Engine {
         }
     }
 
-    /// An accepted connection left its handshake (done, failed or closed):
-    /// count it off its listener and resume accepting if it was capped.
-    pub(super) fn handshake_done(&mut self, origin: Origin) {
-        let Origin::Accepted { listener, gen } = origin else {
-            return;
-        };
-        let resume = match self.listeners.get_mut(listener) {
-            Some(l) if l.gen == gen => {
-                l.handshaking = l.handshaking.saturating_sub(1);
-                std::mem::take(&mut l.capped)
-            }
-            _ => false,
-        };
-        if resume {
-            self.accept(listener);
-        }
-    }
-
     /// Make sure a timer fires at the connection's session deadline.
-    pub(super) fn arm_timer(&mut self, key: usize) {
-        let Some(conn) = self.conns.get_mut(key) else {
+    fn arm_timer(&mut self, key: ConnKey) {
+        let Some(conn) = self.conn_mut(key) else {
             return;
         };
         let Some(deadline) = conn.session_deadline() else {
@@ -559,12 +837,7 @@ impl Engine {
             return;
         }
         conn.armed = Some(deadline);
-        let gen = conn.gen;
         self.timers
-            .push(Reverse((deadline, Timer::Session { conn: key, gen })));
-    }
-
-    pub(super) fn deregister(&mut self, stream: &mut TcpStream) {
-        let _ = self.poll.registry().deregister(stream);
+            .push(Reverse((deadline, Timer::Session { conn: key })));
     }
 }

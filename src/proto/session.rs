@@ -91,6 +91,11 @@ pub(crate) enum Event {
     Message(Message),
     /// The peer sent ferromq's end-of-stream pill.
     Eof,
+    /// The peer subscribed to a topic prefix (a ZMTP 3.1 SUBSCRIBE command;
+    /// legacy `0x01` messages arrive as messages, for the pattern to read).
+    Subscribe(Bytes),
+    /// The peer cancelled a subscription (a ZMTP 3.1 CANCEL command).
+    Cancel(Bytes),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -307,6 +312,8 @@ impl Session {
                         }
                         return Ok(Some(Event::Eof));
                     }
+                    Command::Subscribe(topic) => return Ok(Some(Event::Subscribe(topic))),
+                    Command::Cancel(topic) => return Ok(Some(Event::Cancel(topic))),
                     Command::Ping {
                         ttl_deciseconds,
                         context,
@@ -391,6 +398,26 @@ impl Session {
     /// Queue the end-of-stream pill (a command frame libzmq ignores).
     pub(crate) fn send_eof(&mut self) {
         self.send_command(&Command::Eof);
+    }
+
+    /// Queue a subscription change: a SUBSCRIBE or CANCEL command for a
+    /// ZMTP 3.1 peer, a `0x01`/`0x00`-led message for a 3.0 peer (as libzmq
+    /// does). Only valid once [`is_active`](Self::is_active).
+    pub(crate) fn send_subscription(&mut self, subscribe: bool, topic: &Bytes) {
+        if self.peer_minor >= 1 {
+            let cmd = if subscribe {
+                Command::Subscribe(topic.clone())
+            } else {
+                Command::Cancel(topic.clone())
+            };
+            self.send_command(&cmd);
+        } else {
+            let staging = self.tx.staging();
+            let before = staging.len();
+            super::wire::encode_legacy_subscription(staging, subscribe, topic);
+            let n = staging.len() - before;
+            self.tx.note_staged(n);
+        }
     }
 }
 

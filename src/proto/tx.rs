@@ -84,6 +84,7 @@ impl TxQueue {
     }
 
     /// True when nothing is queued.
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }

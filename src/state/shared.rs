@@ -1,0 +1,218 @@
+//! The half of a socket shared between application threads and the engine
+//! thread: its [`State`] under one mutex, two condition variables for
+//! blocked senders and receivers, the monitor queue, readiness observers,
+//! and the items `recv` already took from the pipes.
+
+use super::State;
+use crate::message::Incoming;
+use crate::monitor::{MonitorEvent, MonitorQueue};
+use crate::options::Options;
+use crate::proto::socket_type::SocketType;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+
+/// A socket's shared half.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// Unique within the process; the engine's key for this socket.
+    pub(crate) id: u64,
+    state: Mutex<State>,
+    /// Signalled when input arrives, the stream ends or the socket closes.
+    pub(crate) recv_cv: Condvar,
+    /// Signalled when a pipe gets room, a peer attaches or output drains.
+    pub(crate) send_cv: Condvar,
+    /// Where monitor events go, once the application asked for them.
+    monitor: Mutex<Option<Arc<MonitorQueue>>>,
+    /// Who to tell when the socket may have become readable or writable.
+    observers: Mutex<Observers>,
+    /// Items already taken from the pipes (in fair order) by an earlier
+    /// `recv`, handed out before the pipes are looked at again.
+    local: Mutex<VecDeque<Incoming>>,
+}
+
+/// A readiness callback.
+pub(crate) type Notify = Arc<dyn Fn() + Send + Sync>;
+
+/// The readiness observers: the application's callback and pollers.
+#[derive(Default)]
+struct Observers {
+    callback: Option<Notify>,
+    pollers: Vec<Weak<dyn Fn() + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Observers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Observers")
+            .field("callback", &self.callback.is_some())
+            .field("pollers", &self.pollers.len())
+            .finish()
+    }
+}
+
+impl Observers {
+    fn any(&self) -> bool {
+        self.callback.is_some() || !self.pollers.is_empty()
+    }
+}
+
+/// Who to wake, decided under the socket lock and done after releasing it.
+#[derive(Debug, Clone, Copy, Default)]
+#[must_use]
+pub(crate) struct Wake {
+    receivers: bool,
+    senders: bool,
+    notify: bool,
+}
+
+impl Wake {
+    /// Both wakes.
+    pub(crate) fn and(self, other: Wake) -> Wake {
+        Wake {
+            receivers: self.receivers || other.receivers,
+            senders: self.senders || other.senders,
+            notify: self.notify || other.notify,
+        }
+    }
+}
+
+impl Shared {
+    /// A socket's shared state with no peers.
+    pub(crate) fn new(id: u64, ty: SocketType, opts: Options, seed: u32) -> Shared {
+        Shared {
+            id,
+            state: Mutex::new(State::new(ty, opts, seed)),
+            recv_cv: Condvar::new(),
+            send_cv: Condvar::new(),
+            monitor: Mutex::new(None),
+            observers: Mutex::new(Observers::default()),
+            local: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Lock the state. A panic while holding the lock cannot leave the state
+    /// half-updated in a way that matters more than stopping would, so a
+    /// poisoned lock is taken over rather than propagated.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The items `recv` took from the pipes and has not handed out yet.
+    pub(crate) fn local(&self) -> MutexGuard<'_, VecDeque<Incoming>> {
+        self.local.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether `recv` / `send` would not block now.
+    pub(crate) fn readiness(&self) -> super::Readiness {
+        let st = self.lock();
+        let local = !self.local().is_empty();
+        st.readiness(local)
+    }
+
+    /// Install (or replace) the monitor queue.
+    pub(crate) fn set_monitor(&self, q: Arc<MonitorQueue>) {
+        *self.monitor.lock().unwrap_or_else(PoisonError::into_inner) = Some(q);
+    }
+
+    /// Report an event to the monitor, if there is one.
+    pub(crate) fn emit(&self, ev: MonitorEvent) {
+        let q = self
+            .monitor
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(q) = q {
+            q.push(ev);
+        }
+    }
+
+    fn observers(&self) -> MutexGuard<'_, Observers> {
+        self.observers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Install (or remove) the readiness callback.
+    pub(crate) fn set_notify(&self, f: Option<Notify>) {
+        let any = {
+            let mut o = self.observers();
+            o.callback = f;
+            o.any()
+        };
+        self.lock().has_observers = any;
+    }
+
+    /// Add a poller's wake-up; it is dropped once the poller is gone.
+    pub(crate) fn add_poller(&self, wake: Weak<dyn Fn() + Send + Sync>) {
+        {
+            let mut o = self.observers();
+            o.pollers.retain(|w| w.strong_count() > 0);
+            o.pollers.push(wake);
+        }
+        self.lock().has_observers = true;
+    }
+
+    /// Remove a poller's wake-up (and any of a dropped poller).
+    pub(crate) fn remove_poller(&self, wake: &Weak<dyn Fn() + Send + Sync>) {
+        let any = {
+            let mut o = self.observers();
+            o.pollers
+                .retain(|w| w.strong_count() > 0 && !Weak::ptr_eq(w, wake));
+            o.any()
+        };
+        self.lock().has_observers = any;
+    }
+
+    fn call_observers(&self) {
+        let (callback, pollers) = {
+            let o = self.observers();
+            (o.callback.clone(), o.pollers.clone())
+        };
+        if let Some(f) = callback {
+            f();
+        }
+        for p in pollers {
+            if let Some(f) = p.upgrade() {
+                f();
+            }
+        }
+    }
+
+    /// Who must be woken on the receive side, read under the lock; fire it
+    /// with [`fire`](Self::fire) after dropping the lock, so the woken thread
+    /// does not immediately block on a lock we still hold.
+    pub(crate) fn receivers_wake(st: &State) -> Wake {
+        Wake {
+            receivers: st.recv_waiters > 0,
+            senders: false,
+            notify: st.has_observers,
+        }
+    }
+
+    /// Like [`receivers_wake`](Self::receivers_wake), for the send side.
+    pub(crate) fn senders_wake(st: &State) -> Wake {
+        Wake {
+            receivers: false,
+            senders: st.send_waiters > 0,
+            notify: st.has_observers,
+        }
+    }
+
+    /// Both sides: for changes that may unblock senders and receivers alike
+    /// (a peer came or went, the socket closed).
+    pub(crate) fn all_wake(st: &State) -> Wake {
+        Wake::and(Self::receivers_wake(st), Self::senders_wake(st))
+    }
+
+    /// Wake whoever `w` names (call without holding the lock).
+    pub(crate) fn fire(&self, w: Wake) {
+        if w.receivers {
+            self.recv_cv.notify_all();
+        }
+        if w.senders {
+            self.send_cv.notify_all();
+        }
+        if w.notify {
+            self.call_observers();
+        }
+    }
+}
