@@ -32,6 +32,18 @@ for component in rustfmt clippy; do
     fi
 done
 
+section "pyzmq (a virtual environment under target/, for the CURVE interop tests)"
+# pyzmq from PyPI bundles a libzmq built with CURVE; the `zmq` crate's
+# vendored libzmq has none. Made once, reused by later runs.
+venv="target/pyzmq-venv"
+if ! "$venv/bin/python" -c 'import zmq; assert zmq.has("curve")' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'pyzmq>=26,<28'
+fi
+"$venv/bin/python" -c 'import zmq; print("pyzmq", zmq.__version__, "libzmq", zmq.zmq_version(), "curve", zmq.has("curve"))'
+FERROMQ_PYTHON="$(pwd)/$venv/bin/python"
+export FERROMQ_PYTHON
+
 section "format (cargo fmt --all --check)"
 cargo fmt --all --check
 

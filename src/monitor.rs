@@ -21,6 +21,11 @@ pub enum Reason {
     Protocol(String),
     /// The peer's greeting names another security mechanism.
     Mechanism(String),
+    /// The peer closed the connection during its greeting, after its
+    /// version but before its mechanism: libzmq's way of refusing a peer
+    /// whose security mechanism differs from its own (a CURVE or PLAIN
+    /// server, or client, when we speak NULL).
+    MechanismRefused,
     /// The peer's socket type cannot talk to ours.
     SocketType(String),
     /// The greeting and handshake did not finish within `handshake_timeout`.

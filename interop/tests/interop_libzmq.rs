@@ -21,49 +21,19 @@
 // A test fails by panicking; `expect` carries the reason into the failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/libzmq.rs"]
+mod libzmq;
+
 use ferromq::{Context, Error, Message, Options, SocketType};
+use libzmq::*;
 use std::net::TcpListener;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Upper bound for any single wait that is expected to succeed.
-const WAIT: Duration = Duration::from_secs(10);
-/// The same, in milliseconds, for libzmq's RCVTIMEO/SNDTIMEO.
-const WAIT_MS: i32 = 10_000;
-/// How long a negative check ("nothing more arrives") waits.
-const QUIET_MS: i32 = 200;
-
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-/// A libzmq socket whose every blocking call is bounded, and which never
-/// lingers (so dropping it and its context releases the port at once).
-fn zsocket(ctx: &zmq::Context, ty: zmq::SocketType) -> zmq::Socket {
-    let s = ctx.socket(ty).expect("zmq socket");
-    s.set_rcvtimeo(WAIT_MS).expect("RCVTIMEO");
-    s.set_sndtimeo(WAIT_MS).expect("SNDTIMEO");
-    s.set_linger(0).expect("LINGER");
-    s.set_reconnect_ivl(10).expect("RECONNECT_IVL");
-    s
-}
-
-/// Bind a libzmq socket to an ephemeral loopback port; returns the endpoint
-/// and the port.
-fn zbind(s: &zmq::Socket) -> (String, u16) {
-    s.bind("tcp://127.0.0.1:*").expect("zmq bind");
-    let ep = s
-        .get_last_endpoint()
-        .expect("ZMQ_LAST_ENDPOINT")
-        .expect("endpoint is UTF-8");
-    let port = ep
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port in endpoint");
-    (ep, port)
-}
 
 /// Bind a libzmq socket to a given loopback port, retrying (within the
 /// deadline) while the port is still held by a closing socket.
@@ -93,23 +63,6 @@ fn fbind_port(s: &ferromq::Socket, port: u16) {
             Err(e) => panic!("ferromq bind {ep}: {e}"),
         }
     }
-}
-
-/// Receive a multipart message from libzmq, failing the test on timeout.
-fn zrecv(s: &zmq::Socket, what: &str) -> Vec<Vec<u8>> {
-    s.recv_multipart(0)
-        .unwrap_or_else(|e| panic!("libzmq recv ({what}): {e}"))
-}
-
-/// Receive a message from ferromq, failing the test on timeout.
-fn frecv(s: &ferromq::Socket, what: &str) -> Message {
-    s.recv_timeout(WAIT)
-        .unwrap_or_else(|e| panic!("ferromq recv ({what}): {e}"))
-}
-
-/// A message's frames as owned byte vectors (libzmq's representation).
-fn frames(m: &Message) -> Vec<Vec<u8>> {
-    m.frames().iter().map(|f| f.to_vec()).collect()
 }
 
 /// A frame of `len` bytes whose content depends on `seed`, so that a frame

@@ -73,6 +73,7 @@ impl CloseReason {
                 ProtoError::PeerError(r) => {
                     Reason::PeerError(String::from_utf8_lossy(r).into_owned())
                 }
+                ProtoError::MechanismRefused => Reason::MechanismRefused,
                 ProtoError::HandshakeTimeout => Reason::HandshakeTimeout,
                 ProtoError::HeartbeatTimeout => Reason::HeartbeatTimeout,
                 ProtoError::MessageTooLarge { .. } => Reason::MessageTooLarge,
@@ -296,7 +297,12 @@ impl Conn {
                 self.read_chunk = (chunk / 2).max(READ_CHUNK);
             }
             match res {
-                Ok(0) => return Err(CloseReason::Io(io::ErrorKind::UnexpectedEof)),
+                Ok(0) => {
+                    return Err(self.session.closed_by_peer().map_or(
+                        CloseReason::Io(io::ErrorKind::UnexpectedEof),
+                        CloseReason::Proto,
+                    ))
+                }
                 Ok(n) => {
                     budget = budget.saturating_sub(n);
                     self.session.on_input(Instant::now());

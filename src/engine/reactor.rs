@@ -709,23 +709,6 @@ impl Engine {
         let mut conn = self.conns.remove(key.index());
         let _ = self.poll.registry().deregister(conn.stream_mut());
         let shared = conn.shared.clone();
-        if !conn.connecting {
-            let why = reason
-                .as_ref()
-                .map_or(Reason::Closed, CloseReason::to_reason);
-            let endpoint = conn.endpoint.clone();
-            shared.emit(if attached {
-                MonitorEvent::Disconnected {
-                    endpoint,
-                    reason: why,
-                }
-            } else {
-                MonitorEvent::HandshakeFailed {
-                    endpoint,
-                    reason: why,
-                }
-            });
-        }
         let connecter = match conn.origin {
             Origin::Connected { connecter } if self.connecters.contains(connecter) => {
                 Some(connecter)
@@ -748,6 +731,24 @@ impl Engine {
         let wake = Shared::all_wake(&st);
         drop(st);
         shared.fire(wake);
+        // Reported once the socket's state reflects it.
+        if !conn.connecting {
+            let why = reason
+                .as_ref()
+                .map_or(Reason::Closed, CloseReason::to_reason);
+            let endpoint = conn.endpoint.clone();
+            shared.emit(if attached {
+                MonitorEvent::Disconnected {
+                    endpoint,
+                    reason: why,
+                }
+            } else {
+                MonitorEvent::HandshakeFailed {
+                    endpoint,
+                    reason: why,
+                }
+            });
+        }
         if let Some(c) = connecter {
             self.schedule_reconnect(c);
         }

@@ -33,6 +33,12 @@ pub(crate) enum ProtoError {
     /// The peer sent ERROR with this reason.
     #[error("peer sent ERROR {0:?}")]
     PeerError(Bytes),
+    /// The peer closed the connection in the middle of its greeting, after
+    /// its signature and version but before its mechanism: that is how
+    /// libzmq refuses a peer whose security mechanism (NULL, PLAIN, CURVE)
+    /// differs from its own.
+    #[error("peer closed during the greeting: it refuses our security mechanism")]
+    MechanismRefused,
     /// The greeting and handshake did not finish in time.
     #[error("handshake timed out")]
     HandshakeTimeout,

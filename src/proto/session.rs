@@ -42,6 +42,9 @@ const MIN_FRAME_LIMIT: u64 = 64 * 1024;
 /// it; `max_message_size` applies only once the handshake is done.
 pub(crate) const MAX_HANDSHAKE_FRAME: u64 = 64 * 1024;
 
+/// Length of the greeting's signature, before the version bytes.
+const SIGNATURE_LEN: usize = 10;
+
 /// What a session needs to know about its socket.
 #[derive(Debug, Clone)]
 pub(crate) struct SessionConfig {
@@ -124,11 +127,14 @@ pub(crate) struct Session {
     ping_deadline: Option<Instant>,
     /// The peer's PING asked for a TTL: close if nothing arrives by then.
     ttl_deadline: Option<Instant>,
+    /// All of our greeting is queued (not just its signature).
+    greeting_sent: bool,
 }
 
 impl Session {
-    /// A new session; our greeting is queued at once (never wait for the
-    /// peer's first: RFC 23's deadlock rule).
+    /// A new session. The signature of our greeting is queued at once
+    /// (never wait for the peer's first: RFC 23's deadlock rule); the rest
+    /// follows as soon as the peer's signature has arrived, as libzmq does.
     pub(crate) fn new(cfg: SessionConfig, now: Instant) -> Session {
         let mut s = Session {
             decoder: FrameDecoder::new(MAX_HANDSHAKE_FRAME),
@@ -143,11 +149,18 @@ impl Session {
             next_ping: None,
             ping_deadline: None,
             ttl_deadline: None,
+            greeting_sent: false,
         };
-        let greeting = Greeting::new(MECHANISM, false).encode();
-        s.tx.staging().extend_from_slice(&greeting);
-        s.tx.note_staged(greeting.len());
+        s.queue_greeting(0..SIGNATURE_LEN);
         s
+    }
+
+    /// Queue part of our greeting.
+    fn queue_greeting(&mut self, part: std::ops::Range<usize>) {
+        let greeting = Greeting::new(MECHANISM, false).encode();
+        let bytes = greeting.get(part).unwrap_or_default();
+        self.tx.staging().extend_from_slice(bytes);
+        self.tx.note_staged(bytes.len());
     }
 
     /// Where the engine appends received bytes.
@@ -204,6 +217,20 @@ impl Session {
         self.ttl_deadline = None;
     }
 
+    /// The peer closed its end: what that means at this point. When its
+    /// greeting stops after the signature (at least the 10 signature bytes,
+    /// valid, fewer than 64), the peer is refusing our greeting: libzmq
+    /// sends its signature, reads our whole greeting, and closes when our
+    /// mechanism differs from its own. Otherwise `None` (a plain close).
+    pub(crate) fn closed_by_peer(&self) -> Option<ProtoError> {
+        let seen = self.decoder.peek();
+        let partial = self.phase == Phase::Greeting
+            && seen.len() >= SIGNATURE_LEN
+            && seen.len() < GREETING_LEN
+            && Greeting::check_prefix(seen).is_ok();
+        partial.then_some(ProtoError::MechanismRefused)
+    }
+
     /// Check deadlines at `now`: the handshake deadline and the heartbeat
     /// timers. May queue a PING (write out [`tx`](Self::tx) afterwards).
     pub(crate) fn on_timeout(&mut self, now: Instant) -> Result<(), ProtoError> {
@@ -240,7 +267,15 @@ impl Session {
         loop {
             match self.phase {
                 Phase::Greeting => {
-                    Greeting::check_prefix(self.decoder.peek())?;
+                    let seen = self.decoder.peek();
+                    Greeting::check_prefix(seen)?;
+                    if !self.greeting_sent && seen.len() >= SIGNATURE_LEN {
+                        // The peer's signature is here: send the rest of
+                        // ours (libzmq's order, which lets a peer that
+                        // refuses us be told apart from one that closed).
+                        self.greeting_sent = true;
+                        self.queue_greeting(SIGNATURE_LEN..GREETING_LEN);
+                    }
                     let Some(raw) = self.decoder.take_raw(GREETING_LEN) else {
                         return Ok(None);
                     };

@@ -127,3 +127,27 @@ pub(crate) fn wait_disconnected(mon: &Monitor, n: usize) {
         }
     }
 }
+
+/// Wait until `mon` has reported `n` `HandshakeSucceeded` events (other
+/// events are skipped): `n` peers are attached and can take messages.
+pub(crate) fn wait_handshakes(mon: &Monitor, n: usize) {
+    let deadline = Instant::now() + ARRIVE;
+    let mut seen = 0;
+    while seen < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match mon.recv_timeout(left) {
+            Ok(MonitorEvent::HandshakeSucceeded { .. }) => seen += 1,
+            Ok(_) => {}
+            Err(e) => panic!("saw {seen} of {n} handshakes: {e:?}"),
+        }
+    }
+}
+
+/// A socket of `ty` connected to `ep`, with its handshake done.
+pub(crate) fn connected(ctx: &Context, ty: ferromq::SocketType, opts: Options, ep: &str) -> Socket {
+    let s = ctx.socket_with(ty, opts).expect("socket");
+    let mon = s.monitor();
+    s.connect(ep).expect("connect");
+    wait_handshakes(&mon, 1);
+    s
+}

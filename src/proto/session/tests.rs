@@ -184,14 +184,43 @@ fn written(s: &mut Session) -> (Greeting, Vec<crate::proto::wire::Frame>) {
 // ---- handshake ----
 
 #[test]
-fn greeting_is_queued_at_once_and_is_null_3_1() {
+fn greeting_signature_at_once_the_rest_after_the_peers() {
     let mut s = session(SocketType::Push);
-    let bytes = s.tx().take_all();
-    assert_eq!(bytes, Greeting::new("NULL", false).encode());
-    let g = Greeting::decode(&bytes).unwrap();
+    let ours = Greeting::new("NULL", false).encode();
+    let first = s.tx().take_all();
+    assert_eq!(first, ours[..10], "the signature goes out at once");
+    assert_eq!(drain(&mut s), Ok(vec![]));
+    assert!(s.tx().take_all().is_empty(), "the rest waits for the peer");
+    let peer = Greeting::new("NULL", false).encode();
+    s.feed(&peer[..9]);
+    assert_eq!(drain(&mut s), Ok(vec![]));
+    assert!(s.tx().take_all().is_empty(), "not before all 10 bytes");
+    s.feed(&peer[9..10]);
+    assert_eq!(drain(&mut s), Ok(vec![]));
+    let rest = s.tx().take_all();
+    assert_eq!(rest, ours[10..]);
+    let whole = [first, rest].concat();
+    let g = Greeting::decode(&whole).unwrap();
     assert_eq!((g.major, g.minor, g.mechanism_name()), (3, 1, &b"NULL"[..]));
     assert!(!s.is_active());
+}
+
+/// A peer that closes after its signature refused our greeting (libzmq,
+/// when our mechanism is not its own); any other close is a plain one.
+#[test]
+fn a_close_after_the_peers_signature_is_a_mechanism_refusal() {
+    let mut s = session(SocketType::Push);
+    assert_eq!(s.closed_by_peer(), None, "nothing seen yet");
+    let peer = Greeting::new("CURVE", false).encode();
+    s.feed(&peer[..10]);
     assert_eq!(drain(&mut s), Ok(vec![]));
+    assert_eq!(s.closed_by_peer(), Some(ProtoError::MechanismRefused));
+    let (a, _) = connected(session(SocketType::Push), session(SocketType::Pull));
+    assert_eq!(
+        a.s.closed_by_peer(),
+        None,
+        "after the handshake: a plain close"
+    );
 }
 
 #[test]
@@ -300,7 +329,12 @@ fn mechanism_mismatch_fails_without_sending_ready() {
                 mechanism.as_bytes()
             )))
         );
-        assert!(s.tx().is_empty(), "no READY after a mechanism mismatch");
+        let ours = Greeting::new("NULL", false).encode();
+        assert_eq!(
+            s.tx().take_all(),
+            ours[10..],
+            "the rest of our greeting, and no READY, after a mechanism mismatch"
+        );
     }
 }
 
@@ -951,4 +985,56 @@ fn a_frame_over_the_limit_is_a_message_over_the_limit() {
             ));
         }
     }
+}
+
+/// A subscriber's session: SUBSCRIBE/CANCEL commands for a
+/// ZMTP 3.1 peer, `0x01`/`0x00`-led data frames for a 3.0 one (libzmq's
+/// rule, since 3.0 has no such commands).
+#[test]
+fn subscriptions_are_encoded_for_the_peer_version() {
+    let t0 = Instant::now();
+    let topic = Bytes::from_static(b"news");
+    // (The helper's peer is a PUSH, so the session is a PULL; encoding
+    // depends only on the peer's version.)
+    let mut v31 = active_at(cfg(SocketType::Pull), t0, 1);
+    v31.send_subscription(true, &topic);
+    v31.send_subscription(false, &topic);
+    assert_eq!(
+        sent_commands(&mut v31),
+        [
+            Command::Subscribe(topic.clone()),
+            Command::Cancel(topic.clone())
+        ]
+    );
+    let mut v30 = active_at(cfg(SocketType::Pull), t0, 0);
+    v30.send_subscription(true, &topic);
+    v30.send_subscription(false, &topic);
+    let mut dec = FrameDecoder::new(u64::MAX);
+    dec.feed(&v30.tx().take_all());
+    let frames: Vec<_> = std::iter::from_fn(|| dec.decode().unwrap()).collect();
+    assert_eq!(frames.len(), 2);
+    assert!(frames.iter().all(|f| !f.command && !f.more));
+    assert_eq!(&frames[0].body[..], b"\x01news");
+    assert_eq!(&frames[1].body[..], b"\x00news");
+}
+
+/// A publisher session reports a 3.1 peer's SUBSCRIBE and CANCEL commands
+/// as events (legacy frames arrive as messages, for the pattern to read).
+#[test]
+fn subscribe_and_cancel_commands_become_events() {
+    let t0 = Instant::now();
+    let mut s = active_at(cfg(SocketType::Pull), t0, 1);
+    let mut bytes = BytesMut::new();
+    Command::Subscribe(Bytes::from_static(b"a")).encode(&mut bytes);
+    Command::Cancel(Bytes::from_static(b"a")).encode(&mut bytes);
+    encode_frame(&mut bytes, false, false, b"\x01b");
+    s.feed(&bytes);
+    assert_eq!(
+        drain(&mut s).unwrap(),
+        [
+            Event::Subscribe(Bytes::from_static(b"a")),
+            Event::Cancel(Bytes::from_static(b"a")),
+            Event::Message(Message::from(Bytes::from_static(b"\x01b"))),
+        ]
+    );
 }
