@@ -53,6 +53,9 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 section "unit + integration tests, libzmq interop (cargo test --workspace --all-targets)"
 cargo test --workspace --all-targets
 
+section "ROUTER burst against libzmq's, optimized (cargo test --release -p ferromq-interop --test router_burst)"
+cargo test --release -p ferromq-interop --test router_burst
+
 section "doc tests (cargo test --workspace --doc)"
 cargo test --workspace --doc
 

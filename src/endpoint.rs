@@ -42,6 +42,23 @@ impl Endpoint {
         }
     }
 
+    /// The port (0 for "any free port" in a `bind` request).
+    ///
+    /// ```
+    /// let e: ferromq::Endpoint = "tcp://localhost:5555".parse().unwrap();
+    /// assert_eq!((e.host(), e.port()), ("localhost", 5555));
+    /// ```
+    pub fn port(&self) -> u16 {
+        let Endpoint::Tcp { port, .. } = self;
+        *port
+    }
+
+    /// The host part as written (`*`, an address, a name).
+    pub fn host(&self) -> &str {
+        let Endpoint::Tcp { host, .. } = self;
+        host
+    }
+
     /// The address to bind: `*` means every IPv4 interface; then an address
     /// literal, an interface name, or a host name (as libzmq tries them).
     pub(crate) fn bind_addr(&self) -> Result<SocketAddr> {

@@ -5,7 +5,7 @@ use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -118,6 +118,8 @@ pub(crate) struct MonitorQueue {
     q: Mutex<VecDeque<MonitorEvent>>,
     cv: Condvar,
     missed: AtomicU64,
+    /// The socket is closed: no more events will come.
+    closed: AtomicBool,
 }
 
 impl MonitorQueue {
@@ -126,7 +128,16 @@ impl MonitorQueue {
             q: Mutex::new(VecDeque::new()),
             cv: Condvar::new(),
             missed: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
         }
+    }
+
+    /// No more events will come (the socket closed): receivers return
+    /// `Closed` once the queue is empty.
+    pub(crate) fn close(&self) {
+        let _q = self.q.lock().unwrap_or_else(PoisonError::into_inner);
+        self.closed.store(true, Ordering::SeqCst);
+        self.cv.notify_all();
     }
 
     /// Queue an event; when full, count it as missed instead (a slow
@@ -167,6 +178,8 @@ pub struct Monitor {
 impl Monitor {
     /// The next event, waiting at most `timeout` ([`Error::TimedOut`]).
     /// Any duration is fine, `Duration::MAX` included (it waits for ever).
+    /// Once the socket is closed and every event has been taken,
+    /// [`Error::Closed`] (at once, without waiting).
     pub fn recv_timeout(&self, timeout: Duration) -> Result<MonitorEvent> {
         // A timeout too large to add to now is as good as forever.
         let deadline = Instant::now().checked_add(timeout);
@@ -174,6 +187,9 @@ impl Monitor {
         loop {
             if let Some(ev) = q.pop_front() {
                 return Ok(ev);
+            }
+            if self.inner.closed.load(Ordering::SeqCst) {
+                return Err(Error::Closed);
             }
             q = match deadline {
                 None => self
@@ -196,14 +212,77 @@ impl Monitor {
         }
     }
 
-    /// The next event if one is queued ([`Error::WouldBlock`] otherwise).
+    /// The next event if one is queued ([`Error::WouldBlock`] otherwise, or
+    /// [`Error::Closed`] when the socket is closed and nothing is left).
     pub fn try_recv(&self) -> Result<MonitorEvent> {
         let mut q = self.inner.q.lock().unwrap_or_else(PoisonError::into_inner);
-        q.pop_front().ok_or(Error::WouldBlock)
+        match q.pop_front() {
+            Some(ev) => Ok(ev),
+            None if self.inner.closed.load(Ordering::SeqCst) => Err(Error::Closed),
+            None => Err(Error::WouldBlock),
+        }
     }
 
     /// Events discarded because the monitor was full.
     pub fn missed(&self) -> u64 {
         self.inner.missed.load(Ordering::Relaxed)
+    }
+}
+
+impl std::fmt::Display for Reason {
+    /// A short human-readable form, e.g. `peer closed the connection`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::Protocol(what) => write!(f, "protocol error: {what}"),
+            Reason::Mechanism(m) => write!(f, "peer uses the {m} security mechanism"),
+            Reason::MechanismRefused => f.write_str("peer refused our security mechanism"),
+            Reason::SocketType(t) => write!(f, "incompatible peer socket type {t}"),
+            Reason::HandshakeTimeout => f.write_str("handshake timed out"),
+            Reason::HeartbeatTimeout => f.write_str("heartbeat timed out"),
+            Reason::PeerError(r) => write!(f, "peer sent ERROR: {r}"),
+            Reason::RoutingId(r) => write!(f, "routing id refused: {r}"),
+            Reason::Refused(r) => write!(f, "peer refused: {r}"),
+            Reason::MessageTooLarge => f.write_str("peer sent a message over max_message_size"),
+            Reason::PeerClosed => f.write_str("peer closed the connection"),
+            Reason::Io(kind) => write!(f, "network error: {kind}"),
+            Reason::Closed => f.write_str("closed by us"),
+        }
+    }
+}
+
+impl std::fmt::Display for MonitorEvent {
+    /// One line, e.g. `connected tcp://127.0.0.1:5555` or `disconnected
+    /// tcp://127.0.0.1:5555: peer closed the connection`.
+    ///
+    /// ```
+    /// use ferromq::{Endpoint, MonitorEvent};
+    /// let ev = MonitorEvent::Connected { endpoint: "tcp://127.0.0.1:5555".parse::<Endpoint>()? };
+    /// assert_eq!(ev.to_string(), "connected tcp://127.0.0.1:5555");
+    /// # Ok::<(), ferromq::Error>(())
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MonitorEvent::Listening { endpoint } => write!(f, "listening {endpoint}"),
+            MonitorEvent::Accepted { endpoint, peer } => {
+                write!(f, "accepted {peer} on {endpoint}")
+            }
+            MonitorEvent::Connected { endpoint } => write!(f, "connected {endpoint}"),
+            MonitorEvent::ResolveFailed { endpoint, error } => {
+                write!(f, "resolve failed {endpoint}: {error}")
+            }
+            MonitorEvent::ConnectRetried { endpoint, delay } => {
+                write!(f, "connect retry {endpoint} in {delay:?}")
+            }
+            MonitorEvent::HandshakeSucceeded { endpoint } => {
+                write!(f, "handshake succeeded {endpoint}")
+            }
+            MonitorEvent::HandshakeFailed { endpoint, reason } => {
+                write!(f, "handshake failed {endpoint}: {reason}")
+            }
+            MonitorEvent::Disconnected { endpoint, reason } => {
+                write!(f, "disconnected {endpoint}: {reason}")
+            }
+            MonitorEvent::Closed { endpoint } => write!(f, "closed {endpoint}"),
+        }
     }
 }

@@ -188,10 +188,9 @@ pub struct Options {
 /// ```
 /// use ferromq::{Options, TcpKeepalive};
 /// use std::time::Duration;
-/// let ka = TcpKeepalive {
-///     idle: Some(Duration::from_secs(60)),
-///     ..TcpKeepalive::default()
-/// };
+/// let ka = TcpKeepalive::default()
+///     .with_idle(Duration::from_secs(60))
+///     .with_retries(3);
 /// let opts = Options::default().with_tcp_keepalive(ka);
 /// assert!(opts.validate().is_ok());
 /// ```
@@ -206,6 +205,24 @@ pub struct TcpKeepalive {
     /// Unanswered probes before the connection is dropped (`TCP_KEEPCNT`;
     /// 1 to 127).
     pub retries: Option<u32>,
+}
+
+impl TcpKeepalive {
+    /// Set [`idle`](Self::idle).
+    pub fn with_idle(mut self, idle: Duration) -> TcpKeepalive {
+        self.idle = Some(idle);
+        self
+    }
+    /// Set [`interval`](Self::interval).
+    pub fn with_interval(mut self, interval: Duration) -> TcpKeepalive {
+        self.interval = Some(interval);
+        self
+    }
+    /// Set [`retries`](Self::retries).
+    pub fn with_retries(mut self, retries: u32) -> TcpKeepalive {
+        self.retries = Some(retries);
+        self
+    }
 }
 
 impl Default for Options {
@@ -710,17 +727,12 @@ mod tests {
                 "recv_buffer",
             ),
             (
-                Options::default().with_tcp_keepalive(TcpKeepalive {
-                    idle: Some(Duration::MAX),
-                    ..TcpKeepalive::default()
-                }),
+                Options::default()
+                    .with_tcp_keepalive(TcpKeepalive::default().with_idle(Duration::MAX)),
                 "tcp_keepalive.idle",
             ),
             (
-                Options::default().with_tcp_keepalive(TcpKeepalive {
-                    retries: Some(0),
-                    ..TcpKeepalive::default()
-                }),
+                Options::default().with_tcp_keepalive(TcpKeepalive::default().with_retries(0)),
                 "tcp_keepalive.retries",
             ),
         ];

@@ -54,12 +54,76 @@ impl Resolver {
     }
 }
 
-/// The first address of `host:port`, or why there is none.
+/// An address of `host:port`: the first IPv4 one (as libzmq without
+/// `ZMQ_IPV6`), else the first, or why there is none.
 fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
+    #[cfg(test)]
+    if host == tests::LATER {
+        return tests::later(port);
+    }
     match (host, port).to_socket_addrs() {
-        Ok(mut addrs) => addrs
-            .next()
-            .ok_or_else(|| format!("{host} has no addresses")),
+        Ok(addrs) => {
+            let all: Vec<SocketAddr> = addrs.collect();
+            all.iter()
+                .find(|a| a.is_ipv4())
+                .or_else(|| all.first())
+                .copied()
+                .ok_or_else(|| format!("{host} has no addresses"))
+        }
         Err(e) => Err(format!("{host} does not resolve: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! A name that starts resolving while a socket keeps trying: the one
+    //! lookup replaced is this test's own name, everything else is the real
+    //! engine path (monitor events, backoff, connect, delivery).
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use crate::{Context, MonitorEvent, Options, SocketType};
+    use std::net::{Ipv4Addr, SocketAddr};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    pub(super) const LATER: &str = "resolves-later.test";
+    static KNOWN: AtomicBool = AtomicBool::new(false);
+
+    pub(super) fn later(port: u16) -> Result<SocketAddr, String> {
+        if KNOWN.load(Ordering::SeqCst) {
+            Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+        } else {
+            Err(format!("{LATER} does not resolve (yet)"))
+        }
+    }
+
+    #[test]
+    fn a_name_that_resolves_later_connects() {
+        let ctx = Context::new().unwrap();
+        let pull = ctx.socket(SocketType::Pull).unwrap();
+        let port = match pull.bind("tcp://127.0.0.1:0").unwrap() {
+            crate::Endpoint::Tcp { port, .. } => port,
+        };
+        let push = ctx
+            .socket_with(
+                SocketType::Push,
+                Options::default()
+                    .with_reconnect(Duration::from_millis(10), Duration::from_millis(40)),
+            )
+            .unwrap();
+        let mon = push.monitor();
+        push.connect(&format!("tcp://{LATER}:{port}")).unwrap();
+        push.send("queued before the name resolved").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut failed = 0;
+        while failed < 3 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if let MonitorEvent::ResolveFailed { .. } = mon.recv_timeout(left).unwrap() {
+                failed += 1;
+            }
+        }
+        KNOWN.store(true, Ordering::SeqCst);
+        let m = pull.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(m.frames()[0], "queued before the name resolved");
     }
 }

@@ -54,7 +54,7 @@ pub enum SocketType {
     Pair,
 }
 
-/// Every socket type.
+/// Every socket type (the same as [`SocketType::ALL`]).
 pub(crate) const ALL_TYPES: [SocketType; 11] = [
     SocketType::Push,
     SocketType::Pull,
@@ -70,6 +70,15 @@ pub(crate) const ALL_TYPES: [SocketType; 11] = [
 ];
 
 impl SocketType {
+    /// Every socket type, in a fixed order.
+    ///
+    /// ```
+    /// use ferromq::SocketType;
+    /// assert_eq!(SocketType::ALL.len(), 11);
+    /// assert!(SocketType::ALL.contains(&SocketType::XPub));
+    /// ```
+    pub const ALL: [SocketType; 11] = ALL_TYPES;
+
     /// The exact name used in the ZMTP `Socket-Type` property.
     pub fn name(self) -> &'static str {
         match self {

@@ -222,10 +222,14 @@ impl Socket {
 
     /// Start observing this socket's connection events (see [`Monitor`]).
     /// Calling it again replaces the previous monitor, which then receives
-    /// nothing more.
+    /// nothing more. Once the socket is closed, the monitor hands out what
+    /// is left and then returns [`Error::Closed`](crate::Error::Closed).
     pub fn monitor(&self) -> Monitor {
         let q = Arc::new(MonitorQueue::new());
         self.shared.set_monitor(q.clone());
+        if self.shared.lock().is_closed() {
+            q.close();
+        }
         Monitor { inner: q }
     }
 

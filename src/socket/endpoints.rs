@@ -26,8 +26,10 @@ impl Socket {
     ///
     /// `tcp://host:port`: the host is `*` (every IPv4 interface), an
     /// address (`127.0.0.1`, `[::1]`), an interface name (`lo`, `eth0`) or
-    /// a host name; port `0` or `*` picks a free port, which the returned
-    /// endpoint carries.
+    /// a host name; port `0` or `*` picks a free port. The returned endpoint
+    /// is the address bound with the real port (`tcp://*:0` gives
+    /// `tcp://0.0.0.0:43210`, as libzmq reports it), which peers can connect
+    /// to and [`unbind`](Self::unbind) accepts.
     ///
     /// ```
     /// use ferromq::{Context, SocketType};
@@ -49,14 +51,9 @@ impl Socket {
                 Error::Io(e)
             }
         })?;
-        let local = listener.local_addr()?;
-        let actual = match &ep {
-            Endpoint::Tcp { host, .. } if host == "*" => Endpoint::Tcp {
-                host: "*".into(),
-                port: local.port(),
-            },
-            _ => Endpoint::tcp(local),
-        };
+        // The address actually bound, with the real port: `tcp://*:0`
+        // becomes `tcp://0.0.0.0:PORT`, as libzmq's ZMQ_LAST_ENDPOINT.
+        let actual = Endpoint::tcp(listener.local_addr()?);
         lock_list(&self.bound).push((endpoint.to_owned(), actual.clone()));
         self.engine.send(Cmd::Listen {
             socket: self.shared.id,

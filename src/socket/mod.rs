@@ -399,6 +399,8 @@ impl Socket {
             reply: tx,
         });
         let held = rx.recv_timeout(ENGINE_REPLY_TIMEOUT).unwrap_or(0);
+        // Every event of this socket has been emitted by now.
+        shared.close_monitor();
         let unsent = queued + held;
         self.engine.note_unsent(unsent);
         CloseReport { unsent }

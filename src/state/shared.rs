@@ -113,6 +113,18 @@ impl Shared {
         *self.monitor.lock().unwrap_or_else(PoisonError::into_inner) = Some(q);
     }
 
+    /// No more events: the socket has closed.
+    pub(crate) fn close_monitor(&self) {
+        let q = self
+            .monitor
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(q) = q {
+            q.close();
+        }
+    }
+
     /// Report an event to the monitor, if there is one.
     pub(crate) fn emit(&self, ev: MonitorEvent) {
         let q = self
