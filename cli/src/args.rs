@@ -21,12 +21,12 @@ frame is printed as lowercase hex digits instead.
 
 A sending type waits for a first peer (a completed handshake) before its first \
 send, and when done closes with --linger (default 5 s) so that what it queued \
-is written out. When a bind port is 0 or *, \"bound ENDPOINT\" with the real \
+is written out. With --eof, push and pub then end the stream, and a ferromq \
+pull or sub without -n stops there (libzmq peers ignore it). When a bind port is 0 or *, \"bound ENDPOINT\" with the real \
 port is printed on standard error.
 
 Exit status:
-  0  success (also when a receiver's stream ends: ferromq push and pub
-     announce the end after their last message; libzmq peers never do)
+  0  success (for a receiver without -n: the stream ended, see --eof)
   1  a timeout: --timeout passed waiting for a peer, a message or room to
      send; or messages were still unsent when --linger ran out
   2  a usage error (unknown type or option, bad value), or a ferromq error
@@ -111,6 +111,12 @@ pub(crate) struct Args {
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub(crate) interval: Option<Duration>,
 
+    /// push, pub: after the last message, end the stream, so that a
+    /// ferromq pull or sub without -n stops (a receiver that leaves before
+    /// it has the end makes the sender wait out --linger)
+    #[arg(long)]
+    pub(crate) eof: bool,
+
     /// Print connection events (listening, connected, handshakes,
     /// disconnections) on standard error
     #[arg(long)]
@@ -120,15 +126,15 @@ pub(crate) struct Args {
 /// The socket types, with what the command does as each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Kind {
-    /// Send the messages (round-robin over peers), then end the stream
+    /// Send the messages (round-robin over peers)
     Push,
-    /// Print messages; stop after -n, or when the stream ends
+    /// Print messages; stop after -n, or when the stream ends (--eof)
     Pull,
-    /// Publish the messages, then end the stream; a subscriber that joins
-    /// late misses what was sent before (repeat with -n and --interval)
+    /// Publish the messages; a subscriber that joins late misses what was
+    /// sent before (repeat with -n and --interval)
     Pub,
     /// Print the messages of the -s prefixes (all without -s); stop after
-    /// -n, or when the stream ends
+    /// -n, or when the stream ends (--eof)
     Sub,
     /// Send each message and print its reply
     Req,
@@ -211,6 +217,9 @@ impl Args {
         }
         if self.echo && !self.data.is_empty() {
             return Some("--echo and -d both give the reply: use one".into());
+        }
+        if self.eof && !k.only_sends() {
+            return Some(format!("--eof applies to push and pub only, not {name}"));
         }
         if self.hex && k.only_sends() {
             return Some(format!("--hex: {name} prints nothing"));
@@ -301,6 +310,7 @@ mod tests {
             &["req", "-b", "tcp://*:1", "--echo"],
             &["rep", "-b", "tcp://*:1", "--echo", "-d", "x"],
             &["pub", "-b", "tcp://*:1", "--hex"],
+            &["dealer", "-b", "tcp://*:1", "--eof"],
         ] {
             assert!(args(line).unwrap().conflict().is_some(), "{line:?}");
         }

@@ -66,10 +66,17 @@ fn send_all(s: &Session, src: &mut Source) -> Result<u64, Failure> {
     Ok(sent)
 }
 
-/// push, pub: send the messages, then end the stream.
+/// push, pub: send the messages, then (--eof) end the stream.
+///
+/// Not by default: the end is queued behind the last message, and a
+/// receiver that stops at -n and leaves before it is written makes the
+/// sender's close wait out the whole linger.
 fn send_stream(s: &Session, args: &Args) -> Result<(), Failure> {
     send_all(s, &mut Source::new(args))?;
-    s.send_eof()
+    if args.eof {
+        s.send_eof()?;
+    }
+    Ok(())
 }
 
 /// pull, sub (and xsub): print messages until `-n` or the end of the stream.

@@ -214,7 +214,7 @@ impl Session {
         self.send(Message::from([&[1u8][..], prefix].concat()))
     }
 
-    /// End the stream after the last message (push and pub).
+    /// End the stream after the last message (push and pub, --eof).
     pub(crate) fn send_eof(&self) -> Result<(), Failure> {
         Ok(self.socket.send_eof()?)
     }
