@@ -286,3 +286,32 @@ impl std::fmt::Display for MonitorEvent {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_read_as_words() {
+        let endpoint = Endpoint::Tcp {
+            host: "127.0.0.1".into(),
+            port: 5555,
+        };
+        let ev = MonitorEvent::Disconnected {
+            endpoint: endpoint.clone(),
+            reason: Reason::PeerClosed,
+        };
+        assert_eq!(
+            ev.to_string(),
+            "disconnected tcp://127.0.0.1:5555: peer closed the connection"
+        );
+        let ev = MonitorEvent::HandshakeFailed {
+            endpoint,
+            reason: Reason::MechanismRefused,
+        };
+        assert_eq!(
+            ev.to_string(),
+            "handshake failed tcp://127.0.0.1:5555: peer refused our security mechanism"
+        );
+    }
+}

@@ -1,4 +1,4 @@
-//! How received messages and monitor events are printed.
+//! How received messages are printed (monitor events use their Display).
 //!
 //! A message is one line: its frames separated by a TAB. In a frame,
 //! printable ASCII (0x20 to 0x7e) stands for itself except the backslash,
@@ -6,8 +6,6 @@
 //! `\xNN`. A line therefore splits on TAB into exactly the frames, and no
 //! frame can break the line. With `--hex`, each frame is its bytes as
 //! lowercase hex digits.
-
-use ferromq::{MonitorEvent, Reason};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
@@ -49,49 +47,6 @@ pub(crate) fn message_line<'a>(frames: impl IntoIterator<Item = &'a [u8]>, hex: 
     }
     line.push('\n');
     line
-}
-
-/// A monitor event as the text after `monitor: `.
-pub(crate) fn event(ev: &MonitorEvent) -> String {
-    match ev {
-        MonitorEvent::Listening { endpoint } => format!("listening {endpoint}"),
-        MonitorEvent::Accepted { endpoint, peer } => format!("accepted {peer} on {endpoint}"),
-        MonitorEvent::Connected { endpoint } => format!("connected {endpoint}"),
-        MonitorEvent::ResolveFailed { endpoint, error } => {
-            format!("resolve failed {endpoint}: {error}")
-        }
-        MonitorEvent::ConnectRetried { endpoint, delay } => {
-            format!("retrying {endpoint} in {delay:?}")
-        }
-        MonitorEvent::HandshakeSucceeded { endpoint } => format!("handshake ok {endpoint}"),
-        MonitorEvent::HandshakeFailed { endpoint, reason } => {
-            format!("handshake failed {endpoint}: {}", reason_text(reason))
-        }
-        MonitorEvent::Disconnected { endpoint, reason } => {
-            format!("disconnected {endpoint}: {}", reason_text(reason))
-        }
-        MonitorEvent::Closed { endpoint } => format!("closed {endpoint}"),
-        other => format!("{other:?}"),
-    }
-}
-
-/// Why a connection ended, in words.
-fn reason_text(r: &Reason) -> String {
-    match r {
-        Reason::Protocol(s) => format!("protocol error: {s}"),
-        Reason::Mechanism(s) => format!("peer wants security mechanism {s}"),
-        Reason::SocketType(s) => format!("incompatible peer socket type {s}"),
-        Reason::HandshakeTimeout => "handshake timed out".into(),
-        Reason::HeartbeatTimeout => "heartbeat timed out".into(),
-        Reason::PeerError(s) => format!("peer sent ERROR: {s}"),
-        Reason::RoutingId(s) => format!("routing id refused: {s}"),
-        Reason::Refused(s) => format!("refused: {s}"),
-        Reason::MessageTooLarge => "message too large".into(),
-        Reason::PeerClosed => "peer closed".into(),
-        Reason::Io(kind) => format!("I/O error: {kind}"),
-        Reason::Closed => "closed here".into(),
-        other => format!("{other:?}"),
-    }
 }
 
 #[cfg(test)]
@@ -172,17 +127,5 @@ mod tests {
     fn hex_prints_every_byte() {
         assert_eq!(line(&[b"hi", &[0, 0xff, 9]], true), "6869\t00ff09\n");
         assert_eq!(line(&[b"", b"\\"], true), "\t5c\n");
-    }
-
-    #[test]
-    fn events_read_as_words() {
-        let endpoint: ferromq::Endpoint = "tcp://127.0.0.1:5555".parse().unwrap();
-        let ev = MonitorEvent::Disconnected {
-            endpoint: endpoint.clone(),
-            reason: Reason::PeerClosed,
-        };
-        assert_eq!(event(&ev), "disconnected tcp://127.0.0.1:5555: peer closed");
-        let ev = MonitorEvent::HandshakeSucceeded { endpoint };
-        assert_eq!(event(&ev), "handshake ok tcp://127.0.0.1:5555");
     }
 }

@@ -2,7 +2,6 @@
 //! prints events and notices peers, timeouts, and closing with linger.
 
 use crate::args::{Args, Kind};
-use crate::format;
 use ferromq::{Context, Endpoint, Error, Message, MonitorEvent, Options, Socket};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -299,7 +298,7 @@ fn watch(events: &ferromq::Monitor, peers: &Peers, stop: &AtomicBool, print: boo
             peers.cv.notify_all();
         }
         if print {
-            eprintln!("monitor: {}", format::event(&ev));
+            eprintln!("monitor: {ev}");
         }
     };
     while !stop.load(Ordering::SeqCst) {

@@ -29,7 +29,8 @@ fn req_gets_the_echo_of_rep() {
     req.assert_ok();
     assert_eq!(req.stdout, "hello\n");
     assert!(
-        req.stderr.contains(&format!("monitor: handshake ok {ep}")),
+        req.stderr
+            .contains(&format!("monitor: handshake succeeded {ep}")),
         "--monitor prints events: {:?}",
         req.stderr
     );
