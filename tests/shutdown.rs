@@ -8,7 +8,7 @@
 #[path = "common/sockets.rs"]
 mod sockets;
 
-use ferromq::{Context, Error, Interest, Options, Poller, SocketType};
+use ferromq::{Error, Interest, Options, Poller, SocketType};
 use sockets::*;
 use std::sync::{mpsc, Arc};
 use std::thread;

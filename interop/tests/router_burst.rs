@@ -63,7 +63,7 @@ fn client(ctx: &Context, ep: &str, threads: bool) -> usize {
     let dealer = Arc::new(ctx.socket(SocketType::Dealer).unwrap());
     dealer.connect(ep).unwrap();
     let mut seen = vec![false; REQUESTS];
-    let mut note = |m: Message, seen: &mut Vec<bool>| {
+    let note = |m: Message, seen: &mut Vec<bool>| {
         let n: usize = std::str::from_utf8(&m.frames()[0])
             .unwrap()
             .parse()
