@@ -1,40 +1,109 @@
 //! # ferromq
 //!
 //! A brokerless message-queue library speaking ZMTP 3.1, so it talks to
-//! libzmq, pyzmq and every other ZeroMQ peer. Sockets queue, route and deliver
-//! messages between processes over TCP; there is no central server.
-//!
-//! ```text
-//!  application threads                      one I/O thread per Context
-//!  ┌──────────────┐   per-peer pipes   ┌──────────────────────────────┐
-//!  │ Socket       │◀── (bounded, HWM) ─▶│ engine (mio loop)            │
-//!  │  routing:    │   under the socket's│  listeners, connecters,      │
-//!  │  lb/fq/router│   lock              │  backoff, timers             │
-//!  └──────────────┘                     │  ┌ Conn ─ Session (sans-IO) ┐│
-//!                                       │  │ greeting, NULL handshake,││
-//!                                       │  │ frames (proto::wire)     ││
-//!                                       └──┴──────────────────────────┴┘
-//! ```
+//! libzmq, pyzmq and every other ZeroMQ peer. Sockets queue, route and
+//! deliver messages between threads and processes over TCP; there is no
+//! central server.
 //!
 //! ```
-//! use ferromq::{Context, SocketType};
+//! use ferromq::{Context, Message, SocketType};
 //! let ctx = Context::new()?;
-//! let pull = ctx.socket(SocketType::Pull)?;
-//! let ep = pull.bind("tcp://127.0.0.1:0")?;
-//! let push = ctx.socket(SocketType::Push)?;
-//! push.connect(&ep.to_string())?;
-//! push.send(ferromq::Message::multipart(["task", "42"]))?;
-//! let m = pull.recv()?;
-//! assert_eq!(m.frames()[1], "42");
+//!
+//! // Request/reply.
+//! let rep = ctx.socket(SocketType::Rep)?;
+//! let ep = rep.bind("tcp://127.0.0.1:0")?; // port 0: the real port is in `ep`
+//! let req = ctx.socket(SocketType::Req)?;
+//! req.connect(&ep.to_string())?;          // returns at once; (re)connects in the background
+//! req.send("ping")?;
+//! assert_eq!(rep.recv()?.frames()[0], "ping");
+//! rep.send("pong")?;
+//! assert_eq!(req.recv()?.frames()[0], "pong");
+//!
+//! // Publish/subscribe, filtered by prefix.
+//! let publisher = ctx.socket(SocketType::Pub)?;
+//! let ep = publisher.bind("tcp://127.0.0.1:0")?;
+//! let sub = ctx.socket(SocketType::Sub)?;
+//! sub.subscribe("weather.")?;
+//! sub.connect(&ep.to_string())?;
+//! // (A subscription takes a moment to reach the publisher, which drops
+//! // what nobody has subscribed to yet.)
+//! let forecast = loop {
+//!     publisher.send(Message::multipart(["weather.paris", "sunny"]))?;
+//!     if let Ok(m) = sub.recv_timeout(std::time::Duration::from_millis(50)) {
+//!         break m;
+//!     }
+//! };
+//! assert_eq!(forecast.frames()[1], "sunny");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! See `docs/ARCHITECTURE.md` for how the crate is built.
+//! ## Socket types
 //!
-//! At-least-once queues on top of these sockets (acknowledgements,
-//! redelivery, duplicate suppression, dead letters, delays, credit,
-//! backpressure; `docs/RELIABLE.md`) are in the separate crate
-//! `ferromq-reliable`, which uses only this crate's public API.
+//! | type | talks to | send | receive |
+//! |---|---|---|---|
+//! | [`Push`](SocketType::Push) | PULL | round-robin over peers with room | — |
+//! | [`Pull`](SocketType::Pull) | PUSH | — | fair-queued |
+//! | [`Req`](SocketType::Req) | REP, ROUTER | round-robin; then must receive the reply | the reply, from the peer asked |
+//! | [`Rep`](SocketType::Rep) | REQ, DEALER | the reply, to the requester | fair-queued requests |
+//! | [`Dealer`](SocketType::Dealer) | DEALER, ROUTER, REP | round-robin | fair-queued |
+//! | [`Router`](SocketType::Router) | DEALER, ROUTER, REQ | to the peer named by the first frame | fair-queued, sender's routing id first |
+//! | [`Pub`](SocketType::Pub) | SUB, XSUB | to every matching subscriber; never blocks | — |
+//! | [`Sub`](SocketType::Sub) | PUB, XPUB | — | messages matching its subscriptions |
+//! | [`XPub`](SocketType::XPub) | SUB, XSUB | as PUB | subscriptions, as `0x01`/`0x00` + topic |
+//! | [`XSub`](SocketType::XSub) | PUB, XPUB | subscriptions (`0x01` + topic) and upstream messages | fair-queued |
+//! | [`Pair`](SocketType::Pair) | PAIR | to its one peer | from its one peer |
+//!
+//! Every queue is bounded by a high-water mark, and nothing is dropped
+//! silently: [`SocketStats`] counts every message a socket type's rules
+//! drop. Calls come blocking (`send`, `recv`), non-blocking (`try_send`,
+//! `try_recv`) and timed (`send_timeout`, `recv_timeout`); a [`Poller`]
+//! waits on many sockets, [`Socket::monitor`] reports connection events,
+//! and [`Context::shutdown`] interrupts every blocked call.
+//!
+//! ## Options
+//!
+//! Given at creation ([`Context::socket_with`]) or changed live with the
+//! socket's `set_*` methods; checked either way (a value out of range, or
+//! an option that does not apply to the socket type, is
+//! [`Error::InvalidOption`]). The full table, with each option's libzmq
+//! name, is on [`Options`]. The everyday ones:
+//!
+//! | option | default | |
+//! |---|---|---|
+//! | `send_hwm` / `recv_hwm` | 1000 messages per peer | `ZMQ_SNDHWM` / `ZMQ_RCVHWM` |
+//! | `linger` | 2 s | how long `close` waits to flush (`ZMQ_LINGER`) |
+//! | `reconnect_interval` / `_max` | 100 ms / 5 s, exponential with jitter | `ZMQ_RECONNECT_IVL` / `_MAX` |
+//! | `max_message_size` | 64 MiB | `ZMQ_MAXMSGSIZE` |
+//! | `routing_id` | none | `ZMQ_ROUTING_ID` |
+//! | `heartbeat_interval` / `_timeout` / `_ttl` | off | `ZMQ_HEARTBEAT_IVL` / `_TIMEOUT` / `_TTL` |
+//! | `immediate` | false | `ZMQ_IMMEDIATE` |
+//!
+//! ## Not there yet
+//!
+//! - Transports: `ipc://` and `inproc://` are parsed and refused with
+//!   [`Error::InvalidEndpoint`]; only `tcp://` works.
+//! - Security: only the NULL mechanism. A PLAIN or CURVE peer is refused
+//!   ([`Reason::Mechanism`], or [`Reason::MechanismRefused`] when the peer
+//!   is the one refusing).
+//! - Peers speaking ZMTP 1.0 or 2.0 (libzmq 2.x, JeroMQ 0.3) are refused.
+//! - No async API yet; [`Socket::set_notify`] and [`Poller`] serve event
+//!   loops.
+//!
+//! ## More
+//!
+//! - [`guide::architecture`]: how the crate is built, and where a newcomer
+//!   adds a socket type, a transport or a mechanism.
+//! - At-least-once queues on top of these sockets (acknowledgements,
+//!   redelivery, dead letters, delays, credit) are the separate crate
+//!   `ferromq-reliable`, which uses only this crate's public API.
+//! - The `ferromq` command line (crate `ferromq-cli`) speaks every socket
+//!   type from a shell.
+
+/// Longer documents, rendered from the repository's `docs/`.
+pub mod guide {
+    #[doc = include_str!("../docs/ARCHITECTURE.md")]
+    pub mod architecture {}
+}
 
 #[cfg(feature = "bench-internals")]
 #[doc(hidden)]

@@ -13,6 +13,24 @@ use std::time::{Duration, Instant};
 pub const MONITOR_CAPACITY: usize = 1024;
 
 /// Why a handshake failed or a connection ended.
+///
+/// ```
+/// use ferromq::{Context, MonitorEvent, Reason, SocketType};
+/// use std::time::Duration;
+/// let ctx = Context::new()?;
+/// let push = ctx.socket(SocketType::Push)?;
+/// let ep = push.bind("tcp://127.0.0.1:0")?;
+/// let wrong = ctx.socket(SocketType::Push)?; // PUSH cannot talk to PUSH
+/// let mon = wrong.monitor();
+/// wrong.connect(&ep.to_string())?;
+/// let reason = loop {
+///     if let MonitorEvent::HandshakeFailed { reason, .. } = mon.recv_timeout(Duration::from_secs(10))? {
+///         break reason;
+///     }
+/// };
+/// assert_eq!(reason, Reason::SocketType("PUSH".into()));
+/// # Ok::<(), ferromq::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Reason {
@@ -51,6 +69,28 @@ pub enum Reason {
 }
 
 /// One thing that happened to a socket.
+///
+/// ```
+/// use ferromq::{Context, MonitorEvent, SocketType};
+/// use std::time::Duration;
+/// let ctx = Context::new()?;
+/// let pull = ctx.socket(SocketType::Pull)?;
+/// let ep = pull.bind("tcp://127.0.0.1:0")?;
+/// let push = ctx.socket(SocketType::Push)?;
+/// let mon = push.monitor();
+/// push.connect(&ep.to_string())?;
+/// // Connected (TCP), then HandshakeSucceeded (ZMTP): messages may flow.
+/// loop {
+///     match mon.recv_timeout(Duration::from_secs(10))? {
+///         MonitorEvent::HandshakeSucceeded { endpoint } => {
+///             assert_eq!(endpoint, ep);
+///             break;
+///         }
+///         other => println!("{other}"),
+///     }
+/// }
+/// # Ok::<(), ferromq::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MonitorEvent {

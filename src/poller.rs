@@ -39,6 +39,17 @@ impl Interest {
 }
 
 /// A socket that is ready, from [`Poller::wait`].
+///
+/// ```
+/// use ferromq::{Context, Interest, Poller, SocketType};
+/// let ctx = Context::new()?;
+/// let router = ctx.socket(SocketType::Router)?; // a ROUTER is always writable
+/// let mut poller = Poller::new();
+/// poller.add(&router, 42, Interest::BOTH)?;
+/// let ev = poller.poll_now()[0];
+/// assert_eq!((ev.token, ev.readable, ev.writable), (42, false, true));
+/// # Ok::<(), ferromq::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PollEvent {
