@@ -99,6 +99,11 @@
 //! - The `ferromq` command line (crate `ferromq-cli`) speaks every socket
 //!   type from a shell.
 
+/// The README's usage program, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Longer documents, rendered from the repository's `docs/`.
 pub mod guide {
     #[doc = include_str!("../docs/ARCHITECTURE.md")]
