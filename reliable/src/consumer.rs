@@ -63,6 +63,11 @@ struct CInner {
     dealer: Socket,
     cfg: ConsumerConfig,
     st: Mutex<CSt>,
+    /// A handle of the context the socket was made from: dropping its last
+    /// handle shuts it down (and the socket with it), so the consumer keeps
+    /// one for as long as it lives. Declared after `dealer`: dropped after
+    /// the socket is closed.
+    _ctx: Context,
 }
 
 impl CInner {
@@ -92,6 +97,12 @@ impl CInner {
 ///
 /// `Send + Sync`. A background thread repeats `READY` every heartbeat
 /// interval and right after each (re)connection, until the pill arrives.
+///
+/// It keeps a handle of the [`Context`] it was connected with, so the
+/// context stays up for as long as the consumer lives even when the
+/// application drops its own handles (dropping the last one would shut the
+/// context down). [`Context::shutdown`] still stops it: receiving then
+/// fails with [`Error::Terminated`].
 #[derive(Debug)]
 pub struct Consumer {
     inner: Arc<CInner>,
@@ -118,6 +129,7 @@ impl Consumer {
             dealer,
             cfg,
             st: Mutex::new(st),
+            _ctx: ctx.clone(),
         });
         inner.send_ready();
         let weak = Arc::downgrade(&inner);

@@ -22,12 +22,22 @@ use std::time::{Duration, Instant};
 /// `Send + Sync`: share it (e.g. in an `Arc`) to submit from many threads.
 /// Dropping it (or [`close`](Self::close)) stops its threads and closes the
 /// ROUTER, waiting up to its linger time for queued frames to be written.
+///
+/// It keeps a handle of the [`Context`] it was bound with, so the context
+/// stays up for as long as the producer lives even when the application
+/// drops its own handles (dropping the last one would shut the context
+/// down). [`Context::shutdown`] still stops it.
 #[derive(Debug)]
 pub struct Producer {
     inner: Arc<Inner>,
     endpoint: Endpoint,
     driver: Option<JoinHandle<()>>,
     watch_stop: Arc<AtomicBool>,
+    /// A handle of the context the sockets were made from: dropping its
+    /// last handle shuts it down (and every socket with it), so the
+    /// producer keeps one for as long as it lives. Declared last: dropped
+    /// after the sockets are closed.
+    _ctx: Context,
 }
 
 /// Where the producer's own waker connects: the bound endpoint, with an
@@ -97,6 +107,7 @@ impl Producer {
             endpoint: bound,
             driver: Some(driver),
             watch_stop,
+            _ctx: ctx.clone(),
         })
     }
 
