@@ -206,7 +206,8 @@ pub enum SubmitError {
     /// No room came free within the timeout.
     #[error("queue stayed full for the whole timeout")]
     TimedOut(Message),
-    /// The producer is finishing or closed.
+    /// The producer is finishing ([`Producer::finish`](super::Producer::finish))
+    /// or stopped (its context was shut down).
     #[error("producer is finishing or closed")]
     Closed(Message),
 }

@@ -210,6 +210,11 @@ impl Producer {
 
     /// The next acknowledged id, waiting at most `timeout`. Needs
     /// [`ProducerConfig::confirmations`]; each id is reported once.
+    ///
+    /// Errors: [`Error::TimedOut`]; [`Error::Terminated`] once the context
+    /// was shut down and every report that came before was taken (the
+    /// same holds for the other `recv_*` methods and
+    /// [`wait_for`](Self::wait_for), which then returns false).
     pub fn recv_confirmation(&self, timeout: Duration) -> Result<u64> {
         self.take(timeout, |st| st.confirmed.pop_front())
     }
@@ -237,6 +242,14 @@ impl Producer {
         loop {
             if let Some(v) = f(&mut st) {
                 return Ok(v);
+            }
+            if st.stop {
+                // The driver stopped: nothing more will come.
+                return Err(if st.terminated {
+                    Error::Terminated
+                } else {
+                    Error::Closed
+                });
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(Error::TimedOut);

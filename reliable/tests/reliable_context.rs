@@ -1,12 +1,13 @@
 //! Reliable layer and the `Context`'s lifetime: a producer and a consumer
 //! keep their context alive (dropping the application's last handle of a
-//! `Context` shuts it down, like `zmq_ctx_term`).
+//! `Context` shuts it down, like `zmq_ctx_term`), and an explicit
+//! `Context::shutdown` stops them with typed errors instead of hanging.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 #[path = "common/reliable.rs"]
 mod reliable_common;
 
-use ferromq::{Context, Error};
-use ferromq_reliable::ProducerConfig;
+use ferromq::{Context, Error, Message};
+use ferromq_reliable::{ProducerConfig, SubmitError};
 use reliable_common::*;
 
 /// The application makes each end from its own context and drops both
@@ -37,4 +38,30 @@ fn dropping_the_applications_context_handles_does_not_stop_them() {
     assert_eq!(confirmed, [0, 1, 2]);
     p.finish();
     assert!(matches!(c.recv_timeout(ARRIVE), Err(Error::EndOfStream)));
+}
+
+/// `Context::shutdown` is still the way to stop everything made from it:
+/// a send blocked on a full queue returns `Closed` with its message, waits
+/// for reports end with `Terminated`, and so does the consumer's receive.
+#[test]
+fn shutting_the_context_down_ends_blocked_calls_with_typed_errors() {
+    let ctx = Context::new().unwrap();
+    let p = producer(&ctx, ProducerConfig::default().with_capacity(1));
+    let c = consumer(&ctx, &p, 1);
+    p.send("held").unwrap();
+    let d = next(&c); // in flight, never acked: the queue stays full
+    assert_eq!(text(&d), "held");
+    std::thread::scope(|s| {
+        let blocked = s.spawn(|| p.send("waits for room"));
+        let waiting = s.spawn(|| p.recv_dead_letter(ARRIVE * 6));
+        assert!(!blocked.is_finished());
+        ctx.shutdown();
+        match blocked.join().unwrap() {
+            Err(SubmitError::Closed(m)) => assert_eq!(m, Message::from("waits for room")),
+            other => panic!("expected Closed, got {other:?}"),
+        }
+        assert!(matches!(waiting.join().unwrap(), Err(Error::Terminated)));
+    });
+    assert!(matches!(p.try_send("late"), Err(SubmitError::Closed(_))));
+    assert!(matches!(c.recv_timeout(ARRIVE), Err(Error::Terminated)));
 }
