@@ -1,10 +1,80 @@
 //! Settings of producers and consumers, per-message send options, and the
 //! producer's send error.
 
+use super::clock::{later, MAX_DURATION};
 use super::core::CoreConfig;
 use ferromq::Message;
 use ferromq::Options;
+use ferromq::{Endpoint, Error, Result, SocketType};
 use std::time::{Duration, Instant};
+
+const AT_LEAST_ONE: &str = "must be at least 1";
+const NON_ZERO: &str = "must be non-zero";
+const AT_MOST_365_DAYS: &str = "must be at most 365 days";
+
+fn invalid(option: &'static str, reason: &'static str) -> Error {
+    Error::InvalidOption { option, reason }
+}
+
+/// A count that must be at least 1.
+fn count(option: &'static str, n: u64) -> Result<()> {
+    if n == 0 {
+        return Err(invalid(option, AT_LEAST_ONE));
+    }
+    Ok(())
+}
+
+/// A delay: zero (none) up to [`MAX_DURATION`].
+fn delay(option: &'static str, d: Duration) -> Result<()> {
+    if d > MAX_DURATION {
+        return Err(invalid(option, AT_MOST_365_DAYS));
+    }
+    Ok(())
+}
+
+/// A timeout: non-zero, up to [`MAX_DURATION`].
+fn timeout(option: &'static str, d: Duration) -> Result<()> {
+    if d.is_zero() {
+        return Err(invalid(option, NON_ZERO));
+    }
+    delay(option, d)
+}
+
+impl CoreConfig {
+    /// Check every value against its documented range;
+    /// [`Producer::bind`](super::Producer::bind) does, before it binds.
+    ///
+    /// | field | accepted | error otherwise ([`Error::InvalidOption`]) |
+    /// |---|---|---|
+    /// | `capacity`, `max_deliveries`, `max_credit` | 1 or more | `must be at least 1` |
+    /// | `ack_timeout`, `consumer_timeout` | more than zero, at most 365 days | `must be non-zero` / `must be at most 365 days` |
+    /// | `default_delay` | zero (none) to 365 days | `must be at most 365 days` |
+    ///
+    /// The error's `option` is the field's name.
+    ///
+    /// ```
+    /// use ferromq::Error;
+    /// use ferromq_reliable::CoreConfig;
+    /// use std::time::Duration;
+    /// assert!(CoreConfig::default().validate().is_ok());
+    /// let cfg = CoreConfig {
+    ///     ack_timeout: Duration::ZERO,
+    ///     ..CoreConfig::default()
+    /// };
+    /// assert!(matches!(
+    ///     cfg.validate(),
+    ///     Err(Error::InvalidOption { option: "ack_timeout", reason: "must be non-zero" })
+    /// ));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        count("capacity", u64::try_from(self.capacity).unwrap_or(u64::MAX))?;
+        count("max_deliveries", u64::from(self.max_deliveries))?;
+        timeout("ack_timeout", self.ack_timeout)?;
+        delay("default_delay", self.default_delay)?;
+        count("max_credit", u64::from(self.max_credit))?;
+        timeout("consumer_timeout", self.consumer_timeout)
+    }
+}
 
 /// Where messages that failed `max_deliveries` times go.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -57,6 +127,40 @@ impl Default for ProducerConfig {
 }
 
 impl ProducerConfig {
+    /// Check every value; [`Producer::bind`](super::Producer::bind) does,
+    /// before it binds: [`CoreConfig::validate`], the socket options as
+    /// the ROUTER will get them ([`Options::validate_for`]), and a
+    /// dead-letter endpoint's syntax ([`Error::InvalidEndpoint`]).
+    ///
+    /// ```
+    /// use ferromq::Error;
+    /// use ferromq_reliable::ProducerConfig;
+    /// assert!(ProducerConfig::default().validate().is_ok());
+    /// assert!(matches!(
+    ///     ProducerConfig::default().with_capacity(0).validate(),
+    ///     Err(Error::InvalidOption { option: "capacity", .. })
+    /// ));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        self.core.validate()?;
+        self.router_options().validate_for(SocketType::Router)?;
+        if let DeadLetterTarget::Endpoint(e) = &self.dead_letters {
+            e.parse::<Endpoint>()?;
+        }
+        Ok(())
+    }
+
+    /// The ROUTER's options: [`socket`](Self::socket) with
+    /// `router_mandatory` on and room for the largest credit.
+    pub(crate) fn router_options(&self) -> Options {
+        let credit = usize::try_from(self.core.max_credit).unwrap_or(usize::MAX);
+        let hwm = self.socket.send_hwm.max(credit.saturating_add(64));
+        self.socket
+            .clone()
+            .with_router_mandatory(true)
+            .with_send_hwm(hwm)
+    }
+
     /// Set [`CoreConfig::capacity`].
     pub fn with_capacity(mut self, n: usize) -> Self {
         self.core.capacity = n;
@@ -109,17 +213,23 @@ impl ProducerConfig {
 #[non_exhaustive]
 pub struct ConsumerConfig {
     /// Credit: the most unacknowledged messages this consumer may hold.
+    /// At least 1; default 100.
     pub prefetch: u32,
     /// How often `READY` is repeated as a heartbeat; the producer declares
-    /// the consumer gone after three intervals of silence.
+    /// the consumer gone after three intervals of silence. 1 ms to
+    /// `u32::MAX` ms (about 49.7 days), in whole milliseconds on the wire;
+    /// default 1 s.
     pub heartbeat: Duration,
-    /// Processed ids remembered for duplicate suppression (0: none).
+    /// Processed ids remembered for duplicate suppression. At least 1;
+    /// default 100,000.
     pub dedup_capacity: usize,
-    /// How long a processed id is remembered.
+    /// How long a processed id is remembered. More than zero, at most 365
+    /// days; default 10 minutes.
     pub dedup_ttl: Duration,
     /// How long an ack or nack may wait for room in the socket's pipe before
     /// it is given up (the producer then redelivers, and the window drops
-    /// the redelivery).
+    /// the redelivery). Any value: zero does not wait, one too large to add
+    /// to now waits without limit; default 5 s.
     pub ack_send_timeout: Duration,
     /// Options of the DEALER socket (default: ZMTP heartbeats every 1 s,
     /// 3 s timeout); its routing id is always set to a fresh random one.
@@ -140,6 +250,54 @@ impl Default for ConsumerConfig {
 }
 
 impl ConsumerConfig {
+    /// Check every value; [`Consumer::connect`](super::Consumer::connect)
+    /// does, before it connects.
+    ///
+    /// | field | accepted | error otherwise ([`Error::InvalidOption`]) |
+    /// |---|---|---|
+    /// | `prefetch`, `dedup_capacity` | 1 or more | `must be at least 1` |
+    /// | `heartbeat` | 1 ms to `u32::MAX` ms (about 49.7 days: `READY` carries whole milliseconds as a u32) | `must be at least 1 ms` / `must be at most 4294967295 ms (READY carries a u32)` |
+    /// | `dedup_ttl` | more than zero, at most 365 days | `must be non-zero` / `must be at most 365 days` |
+    /// | `ack_send_timeout` | any (zero: do not wait; a value too large to add to now: no limit) | — |
+    ///
+    /// The error's `option` is the field's name. The socket options are
+    /// checked as the DEALER will get them ([`Options::validate_for`]).
+    ///
+    /// ```
+    /// use ferromq::Error;
+    /// use ferromq_reliable::ConsumerConfig;
+    /// use std::time::Duration;
+    /// assert!(ConsumerConfig::default().validate().is_ok());
+    /// assert!(matches!(
+    ///     ConsumerConfig::default().with_heartbeat(Duration::ZERO).validate(),
+    ///     Err(Error::InvalidOption { option: "heartbeat", reason: "must be at least 1 ms" })
+    /// ));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        count("prefetch", u64::from(self.prefetch))?;
+        if self.heartbeat < Duration::from_millis(1) {
+            return Err(invalid("heartbeat", "must be at least 1 ms"));
+        }
+        if self.heartbeat.as_millis() > u128::from(u32::MAX) {
+            return Err(invalid(
+                "heartbeat",
+                "must be at most 4294967295 ms (READY carries a u32)",
+            ));
+        }
+        count(
+            "dedup_capacity",
+            u64::try_from(self.dedup_capacity).unwrap_or(u64::MAX),
+        )?;
+        timeout("dedup_ttl", self.dedup_ttl)?;
+        self.dealer_options(bytes::Bytes::from_static(b"fmqr-0000000000000000"))
+            .validate_for(SocketType::Dealer)
+    }
+
+    /// The DEALER's options: [`socket`](Self::socket) with `routing_id`.
+    pub(crate) fn dealer_options(&self, routing_id: bytes::Bytes) -> Options {
+        self.socket.clone().with_routing_id(routing_id)
+    }
+
     /// Set [`prefetch`](Self::prefetch).
     pub fn with_prefetch(mut self, n: u32) -> Self {
         self.prefetch = n;
@@ -191,8 +349,7 @@ impl SendOptions {
     }
     /// The due time for a message sent at `now` (`None`: queue default).
     pub(crate) fn due(&self, now: Instant) -> Option<Instant> {
-        self.at
-            .or_else(|| self.delay.and_then(|d| now.checked_add(d)))
+        self.at.or_else(|| self.delay.map(|d| later(now, d)))
     }
 }
 

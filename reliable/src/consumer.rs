@@ -114,9 +114,14 @@ const FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
 
 impl Consumer {
     /// Connect to a producer at `endpoint` (reconnecting as needed).
+    ///
+    /// `cfg` is checked first ([`ConsumerConfig::validate`]): a value out
+    /// of range is an [`Error::InvalidOption`] naming it, and nothing is
+    /// connected.
     pub fn connect(ctx: &Context, endpoint: &str, cfg: ConsumerConfig) -> Result<Consumer> {
+        cfg.validate()?;
         let routing_id = Bytes::from(format!("fmqr-{:016x}", random_u64()));
-        let opts = cfg.socket.clone().with_routing_id(routing_id.clone());
+        let opts = cfg.dealer_options(routing_id.clone());
         let dealer = ctx.socket_with(SocketType::Dealer, opts)?;
         let mon = dealer.monitor();
         dealer.connect(endpoint)?;

@@ -57,6 +57,7 @@
 // Every type reachable through the public API can also be named from outside.
 #![warn(unnameable_types)]
 
+mod clock;
 mod config;
 mod consumer;
 mod core;

@@ -62,14 +62,13 @@ fn loopback(ep: &Endpoint) -> String {
 impl Producer {
     /// Bind a producer on `endpoint` (port 0 picks a free port; see
     /// [`endpoint`](Self::endpoint)).
+    ///
+    /// `cfg` is checked first ([`ProducerConfig::validate`]): a value out
+    /// of range is an [`Error::InvalidOption`] naming it, and nothing is
+    /// bound.
     pub fn bind(ctx: &Context, endpoint: &str, cfg: ProducerConfig) -> Result<Producer> {
-        let hwm = cfg.socket.send_hwm.max(cfg.core.max_credit as usize + 64);
-        let opts = cfg
-            .socket
-            .clone()
-            .with_router_mandatory(true)
-            .with_send_hwm(hwm);
-        let router = ctx.socket_with(SocketType::Router, opts)?;
+        cfg.validate()?;
+        let router = ctx.socket_with(SocketType::Router, cfg.router_options())?;
         let mon = router.monitor();
         let bound = router.bind(endpoint)?;
         let waker = Arc::new(ctx.socket(SocketType::Dealer)?);

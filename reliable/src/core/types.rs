@@ -8,24 +8,31 @@ use std::time::Duration;
 /// A consumer, named by its routing id.
 pub(crate) type ConsumerId = Bytes;
 
-/// The core's settings.
+/// The queue's settings: the [`core`](crate::ProducerConfig::core) of a
+/// [`ProducerConfig`](crate::ProducerConfig). Checked by
+/// [`validate`](Self::validate) when the producer binds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoreConfig {
     /// Most messages held (pending + delayed + in flight) before the
     /// producer refuses more ([`SubmitError::Busy`](crate::SubmitError::Busy)).
+    /// At least 1; default 10,000.
     pub capacity: usize,
     /// Deliveries after which a failed message is dead-lettered instead of
-    /// redelivered (at least 1).
+    /// redelivered. At least 1 (`u32::MAX`: practically never); default 5.
     pub max_deliveries: u32,
     /// A delivery not acknowledged within this time fails ("visibility
-    /// timeout") and the message is redelivered.
+    /// timeout") and the message is redelivered. More than zero, at most
+    /// 365 days; default 30 s.
     pub ack_timeout: Duration,
-    /// Delay applied to messages submitted without a due time.
+    /// Delay applied to messages submitted without a due time. Zero (none,
+    /// the default) to 365 days.
     pub default_delay: Duration,
-    /// Ceiling on the credit a consumer may claim.
+    /// Ceiling on the credit a consumer may claim. At least 1; default
+    /// 10,000.
     pub max_credit: u32,
     /// A consumer not heard from for this long is gone, unless its `READY`
-    /// promised heartbeats, in which case three heartbeat intervals.
+    /// promised heartbeats, in which case three heartbeat intervals. More
+    /// than zero, at most 365 days; default 10 s.
     pub consumer_timeout: Duration,
 }
 
