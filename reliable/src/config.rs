@@ -322,13 +322,18 @@ impl ConsumerConfig {
     }
 }
 
-/// When a message may be delivered.
+/// When a message may be delivered: per-message options of
+/// [`Producer::try_send_with`](super::Producer::try_send_with) and the
+/// other `*_with` sends. Both are checked at send
+/// ([`validate`](Self::validate)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct SendOptions {
-    /// Not before now plus this. Overrides the queue's default delay.
+    /// Not before now plus this (at most 365 days). Overrides the queue's
+    /// default delay.
     pub delay: Option<Duration>,
-    /// Not before this time. Wins over `delay`.
+    /// Not before this time (at most 365 days from now; a time in the past
+    /// is due at once). Wins over `delay`.
     pub at: Option<Instant>,
 }
 
@@ -347,6 +352,46 @@ impl SendOptions {
             at: Some(t),
         }
     }
+    /// Check the options for a message sent now;
+    /// [`Producer::try_send_with`](super::Producer::try_send_with) and the
+    /// other sends do, and refuse the message with
+    /// [`SubmitError::InvalidOption`] rather than deliver it at the wrong
+    /// time. `delay` must be at most 365 days, and `at` at most 365 days
+    /// from now ([`Error::InvalidOption`] naming `delay` or `at`). A time
+    /// in the past is fine: the message is due at once.
+    ///
+    /// ```
+    /// use ferromq::Error;
+    /// use ferromq_reliable::SendOptions;
+    /// use std::time::Duration;
+    /// assert!(SendOptions::delay(Duration::from_secs(60)).validate().is_ok());
+    /// assert!(matches!(
+    ///     SendOptions::delay(Duration::MAX).validate(),
+    ///     Err(Error::InvalidOption { option: "delay", .. })
+    /// ));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        self.check(Instant::now())
+            .map_err(|(option, reason)| invalid(option, reason))
+    }
+
+    /// [`validate`](Self::validate) for a message sent at `now`.
+    pub(crate) fn check(
+        &self,
+        now: Instant,
+    ) -> std::result::Result<(), (&'static str, &'static str)> {
+        if self.delay.is_some_and(|d| d > MAX_DURATION) {
+            return Err(("delay", AT_MOST_365_DAYS));
+        }
+        if self
+            .at
+            .is_some_and(|t| t.saturating_duration_since(now) > MAX_DURATION)
+        {
+            return Err(("at", "must be at most 365 days from now"));
+        }
+        Ok(())
+    }
+
     /// The due time for a message sent at `now` (`None`: queue default).
     pub(crate) fn due(&self, now: Instant) -> Option<Instant> {
         self.at.or_else(|| self.delay.map(|d| later(now, d)))
@@ -367,6 +412,17 @@ pub enum SubmitError {
     /// or stopped (its context was shut down).
     #[error("producer is finishing or closed")]
     Closed(Message),
+    /// A [`SendOptions`] value is out of range (see
+    /// [`SendOptions::validate`]): the message was not queued.
+    #[error("invalid send option {option}: {reason}")]
+    InvalidOption {
+        /// The option's name: `delay` or `at`.
+        option: &'static str,
+        /// What is wrong with the value.
+        reason: &'static str,
+        /// The message, handed back.
+        message: Message,
+    },
 }
 
 impl SubmitError {
@@ -374,12 +430,14 @@ impl SubmitError {
     pub fn message(&self) -> &Message {
         match self {
             SubmitError::Busy(m) | SubmitError::TimedOut(m) | SubmitError::Closed(m) => m,
+            SubmitError::InvalidOption { message, .. } => message,
         }
     }
     /// Take the message back.
     pub fn into_message(self) -> Message {
         match self {
             SubmitError::Busy(m) | SubmitError::TimedOut(m) | SubmitError::Closed(m) => m,
+            SubmitError::InvalidOption { message, .. } => message,
         }
     }
 }

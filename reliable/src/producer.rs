@@ -126,6 +126,13 @@ impl Producer {
         opts: SendOptions,
         deadline: Option<Option<Instant>>,
     ) -> Result<u64, SubmitError> {
+        if let Err((option, reason)) = opts.check(Instant::now()) {
+            return Err(SubmitError::InvalidOption {
+                option,
+                reason,
+                message: msg,
+            });
+        }
         let mut st = self.inner.lock();
         loop {
             if st.stop || st.core.is_finishing() {
@@ -153,7 +160,10 @@ impl Producer {
         self.submit(msg.into(), SendOptions::default(), None)
     }
 
-    /// [`try_send`](Self::try_send) with a delay or delivery time.
+    /// [`try_send`](Self::try_send) with a delay or delivery time. A delay
+    /// or time out of range ([`SendOptions::validate`]) is refused with
+    /// [`SubmitError::InvalidOption`], the message handed back; so in every
+    /// `*_with` send and in [`send_retry`](Self::send_retry).
     pub fn try_send_with(
         &self,
         msg: impl Into<Message>,

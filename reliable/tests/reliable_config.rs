@@ -1,16 +1,17 @@
 //! Reliable layer, settings out of range: every misuse is a typed error
 //! naming the setting — at `Producer::bind` / `Consumer::connect` for the
-//! configurations — never a panic, a dead driver thread, a spinning
-//! heartbeat or a message delivered at the wrong time. The largest accepted
-//! values work.
+//! configurations, at the send for per-message options — never a panic, a
+//! dead driver thread, a spinning heartbeat or a message delivered at the
+//! wrong time. The largest accepted values work.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 #[path = "common/reliable.rs"]
 mod reliable_common;
 
 use ferromq::defaults::MAX_DURATION;
-use ferromq::{Context, Error, Options};
+use ferromq::{Context, Error, Message, Options};
 use ferromq_reliable::{
-    Consumer, ConsumerConfig, DeadLetterTarget, Producer, ProducerConfig, SendOptions,
+    Backoff, Consumer, ConsumerConfig, DeadLetterTarget, Producer, ProducerConfig, SendOptions,
+    SubmitError,
 };
 use reliable_common::*;
 use std::time::{Duration, Instant};
@@ -190,6 +191,60 @@ fn consumer_config_out_of_range_is_refused_at_connect() {
     }
     // None of them reached the producer.
     assert_eq!(p.stats().consumers, 0);
+}
+
+#[test]
+fn send_options_out_of_range_are_refused_at_send_with_the_message() {
+    let ctx = Context::new().unwrap();
+    let p = producer(&ctx, ProducerConfig::default());
+    let c = consumer(&ctx, &p, 10);
+    let far = Instant::now() + MAX_DURATION + Duration::from_secs(3600);
+    let cases = [
+        (
+            "delay MAX",
+            SendOptions::delay(Duration::MAX),
+            "delay",
+            AT_MOST_365_DAYS,
+        ),
+        (
+            "delay just over 365 days",
+            SendOptions::delay(MAX_DURATION + NS),
+            "delay",
+            AT_MOST_365_DAYS,
+        ),
+        (
+            "at over 365 days from now",
+            SendOptions::at(far),
+            "at",
+            "must be at most 365 days from now",
+        ),
+    ];
+    let backoff = Backoff::new(Duration::from_millis(1), Duration::from_millis(1), 3);
+    for (case, opts, option, reason) in cases {
+        assert_invalid(case, opts.validate(), option, reason);
+        let sends: [(&str, Result<u64, SubmitError>); 3] = [
+            ("try_send_with", p.try_send_with(case, opts)),
+            ("send_timeout_with", p.send_timeout_with(case, opts, ARRIVE)),
+            ("send_retry", p.send_retry(case, opts, &backoff)),
+        ];
+        for (how, sent) in sends {
+            match sent {
+                Err(SubmitError::InvalidOption {
+                    option: o,
+                    reason: r,
+                    message,
+                }) => {
+                    assert_eq!((o, r), (option, reason), "{case}, {how}");
+                    assert_eq!(message, Message::from(case), "{case}, {how}");
+                }
+                other => panic!("{case}, {how}: expected InvalidOption, got {other:?}"),
+            }
+        }
+    }
+    // Nothing was queued, and nothing is delivered at once.
+    let s = p.stats();
+    assert_eq!((s.pending, s.delayed, s.in_flight), (0, 0, 0));
+    expect_nothing(&c, Duration::from_millis(200), |_| false);
 }
 
 #[test]
