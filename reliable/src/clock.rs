@@ -8,16 +8,23 @@ use std::time::{Duration, Instant};
 /// ([`ferromq::defaults::MAX_DURATION`]).
 pub(crate) const MAX_DURATION: Duration = ferromq::defaults::MAX_DURATION;
 
-/// `t + d`, or the latest instant after `t` the platform can represent
-/// within `d` when that sum overflows. Never panics: it halves `d` until
-/// the sum fits (`t + 0` always does).
-pub(crate) fn later(t: Instant, mut d: Duration) -> Instant {
-    loop {
-        if let Some(at) = t.checked_add(d) {
-            return at;
-        }
-        d /= 2;
+/// `t + d`, or — when that sum overflows — the latest instant the platform
+/// can represent (to the nanosecond). Never panics.
+pub(crate) fn later(t: Instant, d: Duration) -> Instant {
+    if let Some(at) = t.checked_add(d) {
+        return at;
     }
+    // Add the largest steps that fit, halving the step when it does not:
+    // once a step fits, twice it did not, so each size is added at most
+    // once (about 100 rounds at most).
+    let (mut at, mut step) = (t, d);
+    while !step.is_zero() {
+        match at.checked_add(step) {
+            Some(next) => at = next,
+            None => step /= 2,
+        }
+    }
+    at
 }
 
 #[cfg(test)]
@@ -29,7 +36,10 @@ mod tests {
         let t = Instant::now();
         assert_eq!(later(t, Duration::from_secs(5)), t + Duration::from_secs(5));
         assert_eq!(later(t, Duration::ZERO), t);
-        let far = later(t, Duration::MAX);
-        assert!(far > t + MAX_DURATION);
+        let end = later(t, Duration::MAX);
+        assert!(end > t + MAX_DURATION);
+        // Nothing representable is later than that, to the nanosecond.
+        assert_eq!(end.checked_add(Duration::from_nanos(1)), None);
+        assert_eq!(later(end, Duration::from_secs(1)), end);
     }
 }

@@ -1,6 +1,7 @@
 //! The consumer: connects a DEALER with a fresh random routing id, declares
 //! its credit, filters duplicates, acknowledges.
 
+use super::clock::later;
 use super::config::ConsumerConfig;
 use super::dedup::{DedupWindow, Seen};
 use super::retry::random_u64;
@@ -274,7 +275,7 @@ impl Consumer {
 /// The heartbeat thread: `READY` on every (re)connection and every
 /// `interval`; stops once the consumer is dropped or has had the pill.
 fn heartbeat(weak: Weak<CInner>, mon: Monitor, interval: Duration) {
-    let mut next = Instant::now() + interval;
+    let mut next = later(Instant::now(), interval);
     loop {
         let ev = mon.recv_timeout(next.saturating_duration_since(Instant::now()));
         let Some(inner) = weak.upgrade() else { return };
@@ -287,7 +288,7 @@ fn heartbeat(weak: Weak<CInner>, mon: Monitor, interval: Duration) {
         let now = Instant::now();
         if now >= next {
             inner.send_ready();
-            next = now + interval;
+            next = later(now, interval);
         }
     }
 }

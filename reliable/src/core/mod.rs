@@ -317,7 +317,7 @@ impl ProducerCore {
         self.n_pending -= 1;
         let deadline = later(now, self.cfg.ack_timeout);
         let e = self.msgs.get_mut(&id)?;
-        e.deliveries += 1;
+        e.deliveries = e.deliveries.saturating_add(1);
         if e.deliveries > 1 {
             self.stats.redelivered += 1;
         }
