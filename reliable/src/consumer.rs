@@ -110,8 +110,16 @@ pub struct Consumer {
     routing_id: Bytes,
 }
 
-/// Enough wait for "no limit".
-const FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
+/// How long a receive may wait.
+#[derive(Debug, Clone, Copy)]
+enum Wait {
+    /// Not at all.
+    Now,
+    /// Until this instant.
+    Until(Instant),
+    /// Without limit.
+    Forever,
+}
 
 impl Consumer {
     /// Connect to a producer at `endpoint` (reconnecting as needed).
@@ -154,30 +162,37 @@ impl Consumer {
     /// The next delivery, blocking. After the producer's pill, once what
     /// came before it is received: [`Error::EndOfStream`].
     pub fn recv(&self) -> Result<Delivery> {
-        self.next(Instant::now().checked_add(FOREVER))
+        self.next(Wait::Forever)
     }
 
     /// The next delivery, waiting at most `timeout` ([`Error::TimedOut`]).
+    /// Any duration is fine: one too large to add to now (such as
+    /// `Duration::MAX`) waits without limit, like [`recv`](Self::recv).
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Delivery> {
-        self.next(Instant::now().checked_add(timeout))
+        self.next(
+            Instant::now()
+                .checked_add(timeout)
+                .map_or(Wait::Forever, Wait::Until),
+        )
     }
 
     /// The next delivery if one is queued ([`Error::WouldBlock`] otherwise).
     pub fn try_recv(&self) -> Result<Delivery> {
-        self.next(None)
+        self.next(Wait::Now)
     }
 
-    fn next(&self, deadline: Option<Instant>) -> Result<Delivery> {
+    fn next(&self, wait: Wait) -> Result<Delivery> {
         loop {
             if self.inner.lock().ended {
                 return Err(Error::EndOfStream);
             }
-            let m = match deadline {
-                None => self.inner.dealer.try_recv()?,
-                Some(d) => {
+            let m = match wait {
+                Wait::Now => self.inner.dealer.try_recv()?,
+                Wait::Until(d) => {
                     let left = d.saturating_duration_since(Instant::now());
                     self.inner.dealer.recv_timeout(left)?
                 }
+                Wait::Forever => self.inner.dealer.recv()?,
             };
             let mut st = self.inner.lock();
             match Downstream::decode(m) {

@@ -282,3 +282,25 @@ fn the_largest_accepted_values_work() {
     assert_eq!(p.stats().delayed, 1);
     expect_nothing(&c, Duration::from_millis(200), |_| false);
 }
+
+/// Timeouts given to calls (not settings) take any value: one too large to
+/// add to now waits without limit (a consumer's `recv_timeout(Duration::MAX)`
+/// used to return `WouldBlock` at once).
+#[test]
+fn call_timeouts_of_any_size_wait_without_limit() {
+    let ctx = Context::new().unwrap();
+    let p = producer(&ctx, ProducerConfig::default().with_confirmations(true));
+    let c = consumer(&ctx, &p, 1);
+    std::thread::scope(|s| {
+        let got = s.spawn(|| c.recv_timeout(Duration::MAX));
+        // Not a synchronisation: time for a wrong early return to show.
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!got.is_finished(), "returned early: {:?}", got.join());
+        p.send_timeout("job", Duration::MAX).unwrap();
+        let d = got.join().unwrap().unwrap();
+        assert_eq!(text(&d), "job");
+        c.ack(&d).unwrap();
+    });
+    assert_eq!(p.recv_confirmation(Duration::MAX).unwrap(), 0);
+    assert!(p.wait_for(Duration::MAX, |s| s.acked == 1));
+}
