@@ -1,6 +1,6 @@
 //! The FMQR/1 framing: every message of the reliable layer, as ferromq
-//! frames. `docs/RELIABLE.md` is the normative description; this module is
-//! its only encoder and decoder.
+//! frames. The [protocol](crate::protocol) (`docs/RELIABLE.md`) is the
+//! normative description; this module is its only encoder and decoder.
 //!
 //! Every message starts with the protocol tag frame [`TAG`] and a verb frame;
 //! integers are unsigned big-endian.
