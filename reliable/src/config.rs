@@ -76,7 +76,34 @@ impl CoreConfig {
     }
 }
 
-/// Where messages that failed `max_deliveries` times go.
+/// Where messages that failed [`max_deliveries`](CoreConfig::max_deliveries)
+/// times go ([`ProducerConfig::dead_letters`]).
+///
+/// To an endpoint — here a PULL socket in the same process; usually another
+/// process, in any language (the [`DEAD` message](crate::protocol)):
+///
+/// ```
+/// use ferromq::{Context, SocketType};
+/// use ferromq_reliable::{
+///     Consumer, ConsumerConfig, DeadLetter, DeadLetterTarget, Producer, ProducerConfig,
+/// };
+/// use std::time::Duration;
+/// let ctx = Context::new()?;
+/// let graveyard = ctx.socket(SocketType::Pull)?;
+/// let dlq = graveyard.bind("tcp://127.0.0.1:0")?.to_string();
+/// let cfg = ProducerConfig::default()
+///     .with_max_deliveries(1)
+///     .with_dead_letters(DeadLetterTarget::Endpoint(dlq));
+/// let producer = Producer::bind(&ctx, "tcp://127.0.0.1:0", cfg)?;
+/// let ep = producer.endpoint().to_string();
+/// let consumer = Consumer::connect(&ctx, &ep, ConsumerConfig::default())?;
+/// producer.send("poison")?;
+/// let d = consumer.recv_timeout(Duration::from_secs(10))?;
+/// consumer.nack(&d, "cannot parse")?;
+/// let dead = DeadLetter::decode(graveyard.recv_timeout(Duration::from_secs(10))?)?;
+/// assert_eq!((dead.id, dead.reason.as_str()), (d.id, "nack: cannot parse"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum DeadLetterTarget {
@@ -85,8 +112,9 @@ pub enum DeadLetterTarget {
     #[default]
     Local,
     /// A PUSH socket connected to this endpoint sends each one as a `DEAD`
-    /// message (see `docs/RELIABLE.md`). A dead letter that socket cannot
-    /// queue at once goes to the local queue instead, so none is lost.
+    /// message (see the [protocol](crate::protocol)). A dead letter that
+    /// socket cannot queue at once goes to the local queue instead, so none
+    /// is lost.
     Endpoint(String),
 }
 
@@ -97,7 +125,22 @@ fn heartbeats() -> Options {
     Options::default().with_heartbeat(Duration::from_secs(1), Duration::from_secs(3))
 }
 
-/// A [`Producer`](super::Producer)'s settings.
+/// A [`Producer`](super::Producer)'s settings: start from the default and
+/// change what you need. Checked by [`validate`](Self::validate) when the
+/// producer binds.
+///
+/// ```
+/// use ferromq_reliable::{DeadLetterTarget, ProducerConfig};
+/// use std::time::Duration;
+/// let cfg = ProducerConfig::default()
+///     .with_capacity(50_000) // then try_send says Busy
+///     .with_ack_timeout(Duration::from_secs(60)) // then redeliver
+///     .with_max_deliveries(3) // then dead-letter
+///     .with_dead_letters(DeadLetterTarget::Local)
+///     .with_confirmations(true); // report acks to recv_confirmation
+/// assert_eq!(cfg.core.capacity, 50_000);
+/// assert!(cfg.validate().is_ok());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ProducerConfig {
@@ -208,7 +251,20 @@ impl ProducerConfig {
     }
 }
 
-/// A [`Consumer`](super::Consumer)'s settings.
+/// A [`Consumer`](super::Consumer)'s settings: start from the default and
+/// change what you need. Checked by [`validate`](Self::validate) when the
+/// consumer connects.
+///
+/// ```
+/// use ferromq_reliable::ConsumerConfig;
+/// use std::time::Duration;
+/// let cfg = ConsumerConfig::default()
+///     .with_prefetch(16) // hold at most 16 unacknowledged messages
+///     .with_heartbeat(Duration::from_millis(500)) // lost after 1.5 s of silence
+///     .with_dedup(10_000, Duration::from_secs(300)); // duplicate window
+/// assert_eq!((cfg.prefetch, cfg.dedup_capacity), (16, 10_000));
+/// assert!(cfg.validate().is_ok());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ConsumerConfig {
@@ -325,7 +381,27 @@ impl ConsumerConfig {
 /// When a message may be delivered: per-message options of
 /// [`Producer::try_send_with`](super::Producer::try_send_with) and the
 /// other `*_with` sends. Both are checked at send
-/// ([`validate`](Self::validate)).
+/// ([`validate`](Self::validate)). The default: the queue's
+/// [`default_delay`](CoreConfig::default_delay).
+///
+/// ```
+/// use ferromq::Context;
+/// use ferromq_reliable::{Producer, ProducerConfig, SendOptions, SubmitError};
+/// use std::time::{Duration, Instant};
+/// let ctx = Context::new()?;
+/// let producer = Producer::bind(&ctx, "tcp://127.0.0.1:0", ProducerConfig::default())?;
+/// producer.try_send_with("in 5 s", SendOptions::delay(Duration::from_secs(5)))?;
+/// let tomorrow = Instant::now() + Duration::from_secs(24 * 3600);
+/// producer.try_send_with("tomorrow", SendOptions::at(tomorrow))?;
+/// assert_eq!(producer.stats().delayed, 2);
+/// // Too far out: refused, not delivered at once.
+/// let never = SendOptions::delay(Duration::MAX);
+/// assert!(matches!(
+///     producer.try_send_with("never", never),
+///     Err(SubmitError::InvalidOption { option: "delay", .. })
+/// ));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct SendOptions {
@@ -398,7 +474,27 @@ impl SendOptions {
     }
 }
 
-/// Why a message was not taken; the message is handed back.
+/// Why a [`Producer`](super::Producer) did not take a message; the message
+/// is handed back ([`message`](Self::message),
+/// [`into_message`](Self::into_message)).
+///
+/// ```
+/// use ferromq::Context;
+/// use ferromq_reliable::{Producer, ProducerConfig, SubmitError};
+/// use std::time::Duration;
+/// let ctx = Context::new()?;
+/// let cfg = ProducerConfig::default().with_capacity(1);
+/// let producer = Producer::bind(&ctx, "tcp://127.0.0.1:0", cfg)?;
+/// producer.send("first")?; // no consumer yet: it stays queued
+/// let err = producer
+///     .send_timeout("second", Duration::from_millis(10))
+///     .unwrap_err();
+/// assert!(matches!(err, SubmitError::TimedOut(_)));
+/// let again = err.into_message(); // keep it, retry later
+/// producer.finish();
+/// assert!(matches!(producer.try_send(again), Err(SubmitError::Closed(_))));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SubmitError {

@@ -16,7 +16,27 @@ use ferromq::{Monitor, MonitorEvent};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-/// One delivery of a message.
+/// One delivery of a message, from [`Consumer::recv`] and its variants.
+/// Acknowledge it ([`Consumer::ack`]) once processed, or reject it
+/// ([`Consumer::nack`]).
+///
+/// ```
+/// # use ferromq::Context;
+/// # use ferromq_reliable::{Consumer, ConsumerConfig, Producer, ProducerConfig};
+/// # use std::time::Duration;
+/// # let ctx = Context::new()?;
+/// # let producer = Producer::bind(&ctx, "tcp://127.0.0.1:0", ProducerConfig::default())?;
+/// # let ep = producer.endpoint().to_string();
+/// # let consumer = Consumer::connect(&ctx, &ep, ConsumerConfig::default())?;
+/// producer.send(ferromq::Message::multipart(["order", "17"]))?;
+/// let d = consumer.recv_timeout(Duration::from_secs(10))?;
+/// assert_eq!(d.id, 0);
+/// assert_eq!(d.delivery_count, 1); // more: a redelivery
+/// assert_eq!(d.body.frames(), ["order", "17"]);
+/// assert_eq!(d.epoch(), producer.epoch());
+/// consumer.ack(&d)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     /// The message id (unique per producer instance).
@@ -36,7 +56,23 @@ impl Delivery {
     }
 }
 
-/// A consumer's counters.
+/// A consumer's counters, from [`Consumer::stats`].
+///
+/// ```
+/// # use ferromq::Context;
+/// # use ferromq_reliable::{Consumer, ConsumerConfig, Producer, ProducerConfig};
+/// # use std::time::Duration;
+/// # let ctx = Context::new()?;
+/// # let producer = Producer::bind(&ctx, "tcp://127.0.0.1:0", ProducerConfig::default())?;
+/// # let ep = producer.endpoint().to_string();
+/// # let consumer = Consumer::connect(&ctx, &ep, ConsumerConfig::default())?;
+/// producer.send("job")?;
+/// let d = consumer.recv_timeout(Duration::from_secs(10))?;
+/// consumer.ack(&d)?;
+/// let s = consumer.stats();
+/// assert_eq!((s.delivered, s.acked, s.nacked, s.duplicates_dropped), (1, 1, 0, 0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct ConsumerStats {
@@ -94,7 +130,10 @@ impl CInner {
     }
 }
 
-/// The receiving end of a reliable queue. See the [module docs](super).
+/// The receiving end of a reliable queue: connects a DEALER to a
+/// [`Producer`](crate::Producer), receives [`Delivery`]s up to its credit
+/// ([`ConsumerConfig::prefetch`]) and acknowledges them. See the
+/// [crate docs](crate) and the [protocol](crate::protocol).
 ///
 /// `Send + Sync`. A background thread repeats `READY` every heartbeat
 /// interval and right after each (re)connection, until the pill arrives.
@@ -104,6 +143,47 @@ impl CInner {
 /// application drops its own handles (dropping the last one would shut the
 /// context down). [`Context::shutdown`] still stops it: receiving then
 /// fails with [`Error::Terminated`].
+///
+/// A worker: acknowledge what it processed, reject what it cannot, stop at
+/// the producer's pill. (The producer usually lives in another process;
+/// only the endpoint is shared.)
+///
+/// ```
+/// use ferromq::{Context, Error};
+/// use ferromq_reliable::{Consumer, ConsumerConfig, Producer, ProducerConfig};
+/// use std::time::Duration;
+/// let ctx = Context::new()?;
+/// let cfg = ProducerConfig::default().with_max_deliveries(2);
+/// let producer = Producer::bind(&ctx, "tcp://127.0.0.1:0", cfg)?;
+/// for job in ["1", "x", "3"] {
+///     producer.send(job)?;
+/// }
+/// producer.finish(); // the pill, once every message is settled
+///
+/// let ep = producer.endpoint().to_string();
+/// let consumer = Consumer::connect(&ctx, &ep, ConsumerConfig::default())?;
+/// let mut sum = 0;
+/// loop {
+///     let d = match consumer.recv_timeout(Duration::from_secs(10)) {
+///         Ok(d) => d,
+///         Err(Error::EndOfStream) => break,
+///         Err(e) => return Err(e.into()),
+///     };
+///     let text = d.body.first().and_then(|f| std::str::from_utf8(f).ok());
+///     match text.and_then(|t| t.parse::<u32>().ok()) {
+///         Some(n) => {
+///             sum += n;
+///             consumer.ack(&d)?;
+///         }
+///         None => consumer.nack(&d, "not a number")?,
+///     }
+/// }
+/// assert_eq!(sum, 4);
+/// // "x" was rejected twice (max_deliveries) and set aside.
+/// let dead = producer.recv_dead_letter(Duration::from_secs(10))?;
+/// assert_eq!((dead.reason.as_str(), dead.delivery_count), ("nack: not a number", 2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Consumer {
     inner: Arc<CInner>,

@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// The sending end of a reliable queue. See the [module docs](super).
+/// The sending end of a reliable queue: binds a ROUTER and keeps every
+/// message until a consumer acknowledges it or it is dead-lettered. See the
+/// [crate docs](crate) and the [protocol](crate::protocol).
 ///
 /// `Send + Sync`: share it (e.g. in an `Arc`) to submit from many threads.
 /// Dropping it (or [`close`](Self::close)) stops its threads and closes the
@@ -27,6 +29,30 @@ use std::time::{Duration, Instant};
 /// stays up for as long as the producer lives even when the application
 /// drops its own handles (dropping the last one would shut the context
 /// down). [`Context::shutdown`] still stops it.
+///
+/// ```
+/// use ferromq::Context;
+/// use ferromq_reliable::{Producer, ProducerConfig, SendOptions, SubmitError};
+/// use std::time::Duration;
+/// let ctx = Context::new()?;
+/// let cfg = ProducerConfig::default().with_capacity(2);
+/// let producer = Producer::bind(&ctx, "tcp://127.0.0.1:0", cfg)?;
+/// // Consumers connect here (port 0 picked a free port).
+/// let endpoint = producer.endpoint().to_string();
+/// assert!(endpoint.starts_with("tcp://127.0.0.1:"));
+/// // Messages wait for a consumer; ids count up from 0.
+/// assert_eq!(producer.send("now")?, 0);
+/// let later = SendOptions::delay(Duration::from_secs(60));
+/// assert_eq!(producer.try_send_with("in a minute", later)?, 1);
+/// let stats = producer.stats();
+/// assert_eq!((stats.pending, stats.delayed), (1, 1));
+/// // At capacity: busy, and the message is handed back.
+/// match producer.try_send("one too many") {
+///     Err(SubmitError::Busy(m)) => assert_eq!(m.frames()[0], "one too many"),
+///     other => panic!("expected Busy, got {other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Producer {
     inner: Arc<Inner>,

@@ -78,14 +78,29 @@ pub(crate) enum Downstream {
     Heartbeat,
 }
 
-/// Why a frame sequence is not a well-formed FMQR/1 message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a frame sequence is not a well-formed FMQR/1 message, e.g. from
+/// [`DeadLetter::decode`].
+///
+/// ```
+/// use ferromq::Message;
+/// use ferromq_reliable::{DeadLetter, Malformed};
+/// let not_fmqr = Message::multipart(["hello"]);
+/// assert_eq!(DeadLetter::decode(not_fmqr), Err(Malformed::NotFmqr));
+/// let short = Message::multipart(["FMQR/1", "DEAD", "too short"]);
+/// assert_eq!(DeadLetter::decode(short), Err(Malformed::BadFrames));
+/// let err: Box<dyn std::error::Error> = Malformed::UnknownVerb.into();
+/// assert_eq!(err.to_string(), "unknown FMQR/1 verb");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Malformed {
     /// The first frame is not `FMQR/1`.
+    #[error("not an FMQR/1 message")]
     NotFmqr,
     /// A verb this side does not know (ignore it: forward compatibility).
+    #[error("unknown FMQR/1 verb")]
     UnknownVerb,
     /// A known verb with missing or wrongly sized frames.
+    #[error("FMQR/1 message with missing or wrongly sized frames")]
     BadFrames,
 }
 
@@ -266,7 +281,30 @@ impl Downstream {
 }
 
 /// A message set aside after failing too often, with everything needed to
-/// inspect or replay it.
+/// inspect or replay it: from
+/// [`Producer::recv_dead_letter`](crate::Producer::recv_dead_letter), or
+/// decoded from a dead-letter endpoint (see [`DeadLetterTarget`](crate::DeadLetterTarget)).
+///
+/// ```
+/// use ferromq::Context;
+/// use ferromq_reliable::{Consumer, ConsumerConfig, Producer, ProducerConfig};
+/// use std::time::Duration;
+/// let ctx = Context::new()?;
+/// let cfg = ProducerConfig::default().with_max_deliveries(1);
+/// let producer = Producer::bind(&ctx, "tcp://127.0.0.1:0", cfg)?;
+/// let ep = producer.endpoint().to_string();
+/// let consumer = Consumer::connect(&ctx, &ep, ConsumerConfig::default())?;
+/// producer.send(ferromq::Message::multipart(["order", "17"]))?;
+/// let d = consumer.recv_timeout(Duration::from_secs(10))?;
+/// consumer.nack(&d, "out of stock")?;
+/// let dead = producer.recv_dead_letter(Duration::from_secs(10))?;
+/// assert_eq!(dead.reason, "nack: out of stock");
+/// assert_eq!(dead.delivery_count, 1);
+/// assert_eq!(dead.body.frames(), ["order", "17"]);
+/// // Replay it once the stock is in:
+/// producer.send(dead.body)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
     /// The producer instance that sent it.

@@ -11,6 +11,23 @@ pub(crate) type ConsumerId = Bytes;
 /// The queue's settings: the [`core`](crate::ProducerConfig::core) of a
 /// [`ProducerConfig`](crate::ProducerConfig). Checked by
 /// [`validate`](Self::validate) when the producer binds.
+///
+/// ```
+/// use ferromq_reliable::{CoreConfig, ProducerConfig};
+/// use std::time::Duration;
+/// let mut cfg = ProducerConfig::default();
+/// cfg.core = CoreConfig {
+///     capacity: 1_000,
+///     ack_timeout: Duration::from_secs(5),
+///     ..CoreConfig::default()
+/// };
+/// assert!(cfg.validate().is_ok());
+/// // The same through the builder methods:
+/// let same = ProducerConfig::default()
+///     .with_capacity(1_000)
+///     .with_ack_timeout(Duration::from_secs(5));
+/// assert_eq!(cfg, same);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoreConfig {
     /// Most messages held (pending + delayed + in flight) before the
@@ -79,7 +96,27 @@ pub(crate) enum Event {
     DeadLettered(DeadLetter),
 }
 
-/// Counters (cumulative) and gauges (current).
+/// A producer's counters (cumulative) and gauges (current), from
+/// [`Producer::stats`](crate::Producer::stats) and
+/// [`Producer::wait_for`](crate::Producer::wait_for).
+///
+/// ```
+/// use ferromq::Context;
+/// use ferromq_reliable::{Consumer, ConsumerConfig, Producer, ProducerConfig};
+/// use std::time::Duration;
+/// let ctx = Context::new()?;
+/// let producer = Producer::bind(&ctx, "tcp://127.0.0.1:0", ProducerConfig::default())?;
+/// producer.send("job")?;
+/// assert_eq!(producer.stats().pending, 1);
+/// let ep = producer.endpoint().to_string();
+/// let consumer = Consumer::connect(&ctx, &ep, ConsumerConfig::default())?;
+/// let d = consumer.recv_timeout(Duration::from_secs(10))?;
+/// consumer.ack(&d)?;
+/// // Wait for a condition on the counters rather than sleeping.
+/// assert!(producer.wait_for(Duration::from_secs(10), |s| s.acked == 1 && s.in_flight == 0));
+/// assert_eq!(producer.stats().consumers, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct CoreStats {
