@@ -362,9 +362,12 @@ impl Consumer {
         self.inner.lock().stats
     }
 
-    /// Close the socket, waiting up to its linger time for queued acks to
-    /// be written.
-    pub fn close(self) {}
+    /// Close the socket now, waiting up to its linger time for queued acks
+    /// to be written. (Dropping the consumer closes it too, but its
+    /// heartbeat thread may be the one to finish that, a moment later.)
+    pub fn close(self) {
+        self.inner.dealer.close();
+    }
 }
 
 /// The heartbeat thread: `READY` on every (re)connection and every

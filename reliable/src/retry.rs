@@ -39,7 +39,8 @@ pub struct Backoff {
     pub initial: Duration,
     /// Ceiling of any wait.
     pub max: Duration,
-    /// Attempts in all, the first included (at least 1).
+    /// Attempts in all, the first included (0 counts as 1: the first
+    /// attempt is always made).
     pub max_attempts: u32,
 }
 
