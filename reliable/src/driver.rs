@@ -38,7 +38,11 @@ pub(super) struct St {
     pub(super) core: ProducerCore,
     /// When the driver will wake by itself (`None`: only for a message).
     armed: Option<Instant>,
+    /// Take no more messages: the producer is being dropped, or its
+    /// driver stopped because the socket failed.
     pub(super) stop: bool,
+    /// The driver stopped because the context was shut down.
+    pub(super) terminated: bool,
     pub(super) confirmed: VecDeque<u64>,
     pub(super) dead: VecDeque<DeadLetter>,
     /// Threads waiting on `changed`.
@@ -72,6 +76,7 @@ impl Inner {
             core,
             armed: None,
             stop: false,
+            terminated: false,
             confirmed: VecDeque::new(),
             dead: VecDeque::new(),
             waiters: 0,
@@ -262,7 +267,14 @@ impl Inner {
             match first {
                 Ok(m) => batch.push(m),
                 Err(Error::TimedOut | Error::WouldBlock) => continue,
-                Err(_) => break,
+                Err(e) => {
+                    // The socket failed: its context was shut down. Nothing
+                    // will be delivered or acknowledged any more.
+                    let mut st = self.lock();
+                    st.stop = true;
+                    st.terminated = matches!(e, Error::Terminated);
+                    break;
+                }
             }
             while batch.len() < BATCH {
                 match self.router.try_recv() {
@@ -271,6 +283,9 @@ impl Inner {
                 }
             }
         }
+        // Release every thread waiting for room or for a report: with
+        // `stop` set they return at once.
+        self.changed.notify_all();
     }
 }
 

@@ -116,3 +116,72 @@ fn silent_consumer_is_lost_after_missed_heartbeats() {
     c.ack(&d).unwrap();
     drop(silent);
 }
+
+/// A broken or hostile peer: frames that are not FMQR/1, verbs with missing
+/// or wrongly sized arguments, a verb meant for the other direction, the
+/// largest credit and heartbeat, acks and nacks for ids it never had. The
+/// producer counts what is malformed, ignores the rest, forgets the peer
+/// when its promised heartbeat does not come, and keeps serving a
+/// well-behaved consumer.
+#[test]
+fn a_peer_sending_garbage_and_extremes_cannot_stop_the_producer() {
+    let ctx = Context::new().unwrap();
+    let p = producer(&ctx, ProducerConfig::default());
+    let peer = ctx.socket(SocketType::Dealer).unwrap();
+    peer.connect(&p.endpoint().to_string()).unwrap();
+    let epoch = p.epoch();
+    let malformed = [
+        Message::multipart(["garbage"]),
+        Message::multipart(["FMQR/1"]),
+        Message::multipart(["FMQR/1", "READY"]),
+        Message::multipart(["FMQR/1", "READY", "xx"]),
+        Message::multipart(["FMQR/1", "ACK", "12345678"]),
+        Message::multipart(["FMQR/1", "NACK"]),
+    ];
+    let extreme = [
+        Message::multipart(["FMQR/1", "MSG", "not for a producer"]),
+        Upstream::Ready {
+            credit: u32::MAX,
+            heartbeat_ms: u32::MAX,
+        }
+        .encode(),
+        Upstream::Ack {
+            epoch,
+            ids: vec![u64::MAX, u64::MAX - 1],
+        }
+        .encode(),
+        Upstream::Nack {
+            epoch,
+            id: u64::MAX,
+            reason: "\u{fffd}".repeat(1000),
+        }
+        .encode(),
+        // Last: no credit, and a heartbeat it will not keep.
+        Upstream::Ready {
+            credit: 0,
+            heartbeat_ms: 1,
+        }
+        .encode(),
+    ];
+    for m in malformed.iter().chain(&extreme) {
+        peer.send(m.clone()).unwrap();
+    }
+    assert!(
+        p.wait_for(ARRIVE, |s| s.protocol_errors == 6
+            && s.consumers_lost == 1
+            && s.consumers == 0),
+        "{:?}",
+        p.stats()
+    );
+    let c = consumer(&ctx, &p, 10);
+    for i in 0..3u64 {
+        assert_eq!(p.send(format!("{i}")).unwrap(), i);
+    }
+    for i in 0..3u64 {
+        let d = next(&c);
+        assert_eq!((d.id, d.delivery_count, text(&d)), (i, 1, i.to_string()));
+        c.ack(&d).unwrap();
+    }
+    assert!(p.wait_for(ARRIVE, |s| s.acked == 3 && s.in_flight == 0));
+    drop(peer);
+}

@@ -1,14 +1,15 @@
-//! Message-queue guarantees at the endpoints, with no broker: at-least-once
-//! delivery with acknowledgements and redelivery, duplicate suppression,
-//! dead letters, delayed delivery, credit-based dispatch, backpressure and
-//! a poison pill — built only on ferromq's public socket API (this crate
-//! depends on `ferromq` like any other user, so nothing else is reachable).
+//! At-least-once message queues with no broker, built on [`ferromq`]'s
+//! ZeroMQ-compatible sockets: acknowledgements and redelivery, duplicate
+//! suppression, dead letters, delayed delivery, credit-based dispatch,
+//! backpressure and a poison pill. The crate uses only ferromq's public
+//! socket API, like any other user.
 //!
 //! A [`Producer`] binds a ROUTER and keeps each message until a consumer
 //! acknowledges it. [`Consumer`]s connect DEALERs, each with a fresh random
 //! routing id, and say how many unacknowledged messages they may hold
-//! (their credit). The framing, `FMQR/1`, is specified in
-//! `docs/RELIABLE.md` so that a peer in another language can take part.
+//! (their credit). The wire protocol, FMQR/1, is specified in [`protocol`]
+//! (the repository's `docs/RELIABLE.md`) so that a peer in another language
+//! can take part; it also states exactly what is and is not guaranteed.
 //!
 //! | need | how |
 //! |---|---|
@@ -24,6 +25,11 @@
 //! Ordering: one producer to one consumer, with nothing failing, is FIFO.
 //! A redelivered message goes to the head of the queue, so it arrives after
 //! messages that were sent later but delivered before it failed.
+//!
+//! # A producer and a consumer in one process
+//!
+//! Usually they run in different processes (the producer's endpoint is all
+//! a consumer needs); here both share one [`Context`](ferromq::Context).
 //!
 //! ```
 //! use ferromq_reliable::{Consumer, ConsumerConfig, Producer, ProducerConfig};
@@ -53,10 +59,31 @@
 //! ));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! The package's binaries `reliable_producer <endpoint> <count>` and
+//! `reliable_consumer <endpoint>` are the same pair as two processes.
+//!
+//! # Settings, errors and lifetimes
+//!
+//! Every setting is checked when the producer binds or the consumer
+//! connects ([`ProducerConfig::validate`], [`ConsumerConfig::validate`]):
+//! a value out of range is an [`Error::InvalidOption`](ferromq::Error::InvalidOption)
+//! naming the field, before any socket is made. Per-message
+//! [`SendOptions`] are checked at each send
+//! ([`SubmitError::InvalidOption`]). Timeouts passed to calls take any
+//! value; one too large to add to now waits without limit.
+//!
+//! A producer or consumer keeps a handle of the
+//! [`Context`](ferromq::Context) it was made with, so it goes on working
+//! after the application drops its own handles;
+//! [`Context::shutdown`](ferromq::Context::shutdown) stops it (blocked
+//! calls return [`SubmitError::Closed`] or
+//! [`Error::Terminated`](ferromq::Error::Terminated)).
 
 // Every type reachable through the public API can also be named from outside.
 #![warn(unnameable_types)]
 
+mod clock;
 mod config;
 mod consumer;
 mod core;
@@ -79,3 +106,9 @@ pub use consumer::{Consumer, ConsumerStats, Delivery};
 pub use producer::Producer;
 pub use retry::Backoff;
 pub use wire::{DeadLetter, Malformed};
+
+/// The FMQR/1 specification (`docs/RELIABLE.md` in the repository):
+/// framing, producer and consumer behaviour, guarantees and design notes.
+#[doc = ""]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/RELIABLE.md"))]
+pub mod protocol {}

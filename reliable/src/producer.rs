@@ -17,17 +17,53 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// The sending end of a reliable queue. See the [module docs](super).
+/// The sending end of a reliable queue: binds a ROUTER and keeps every
+/// message until a consumer acknowledges it or it is dead-lettered. See the
+/// [crate docs](crate) and the [protocol](crate::protocol).
 ///
 /// `Send + Sync`: share it (e.g. in an `Arc`) to submit from many threads.
 /// Dropping it (or [`close`](Self::close)) stops its threads and closes the
 /// ROUTER, waiting up to its linger time for queued frames to be written.
+///
+/// It keeps a handle of the [`Context`] it was bound with, so the context
+/// stays up for as long as the producer lives even when the application
+/// drops its own handles (dropping the last one would shut the context
+/// down). [`Context::shutdown`] still stops it.
+///
+/// ```
+/// use ferromq::Context;
+/// use ferromq_reliable::{Producer, ProducerConfig, SendOptions, SubmitError};
+/// use std::time::Duration;
+/// let ctx = Context::new()?;
+/// let cfg = ProducerConfig::default().with_capacity(2);
+/// let producer = Producer::bind(&ctx, "tcp://127.0.0.1:0", cfg)?;
+/// // Consumers connect here (port 0 picked a free port).
+/// let endpoint = producer.endpoint().to_string();
+/// assert!(endpoint.starts_with("tcp://127.0.0.1:"));
+/// // Messages wait for a consumer; ids count up from 0.
+/// assert_eq!(producer.send("now")?, 0);
+/// let later = SendOptions::delay(Duration::from_secs(60));
+/// assert_eq!(producer.try_send_with("in a minute", later)?, 1);
+/// let stats = producer.stats();
+/// assert_eq!((stats.pending, stats.delayed), (1, 1));
+/// // At capacity: busy, and the message is handed back.
+/// match producer.try_send("one too many") {
+///     Err(SubmitError::Busy(m)) => assert_eq!(m.frames()[0], "one too many"),
+///     other => panic!("expected Busy, got {other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Producer {
     inner: Arc<Inner>,
     endpoint: Endpoint,
     driver: Option<JoinHandle<()>>,
     watch_stop: Arc<AtomicBool>,
+    /// A handle of the context the sockets were made from: dropping its
+    /// last handle shuts it down (and every socket with it), so the
+    /// producer keeps one for as long as it lives. Declared last: dropped
+    /// after the sockets are closed.
+    _ctx: Context,
 }
 
 /// Where the producer's own waker connects: the bound endpoint, with an
@@ -52,14 +88,13 @@ fn loopback(ep: &Endpoint) -> String {
 impl Producer {
     /// Bind a producer on `endpoint` (port 0 picks a free port; see
     /// [`endpoint`](Self::endpoint)).
+    ///
+    /// `cfg` is checked first ([`ProducerConfig::validate`]): a value out
+    /// of range is an [`Error::InvalidOption`] naming it, and nothing is
+    /// bound.
     pub fn bind(ctx: &Context, endpoint: &str, cfg: ProducerConfig) -> Result<Producer> {
-        let hwm = cfg.socket.send_hwm.max(cfg.core.max_credit as usize + 64);
-        let opts = cfg
-            .socket
-            .clone()
-            .with_router_mandatory(true)
-            .with_send_hwm(hwm);
-        let router = ctx.socket_with(SocketType::Router, opts)?;
+        cfg.validate()?;
+        let router = ctx.socket_with(SocketType::Router, cfg.router_options())?;
         let mon = router.monitor();
         let bound = router.bind(endpoint)?;
         let waker = Arc::new(ctx.socket(SocketType::Dealer)?);
@@ -97,6 +132,7 @@ impl Producer {
             endpoint: bound,
             driver: Some(driver),
             watch_stop,
+            _ctx: ctx.clone(),
         })
     }
 
@@ -116,6 +152,13 @@ impl Producer {
         opts: SendOptions,
         deadline: Option<Option<Instant>>,
     ) -> Result<u64, SubmitError> {
+        if let Err((option, reason)) = opts.check(Instant::now()) {
+            return Err(SubmitError::InvalidOption {
+                option,
+                reason,
+                message: msg,
+            });
+        }
         let mut st = self.inner.lock();
         loop {
             if st.stop || st.core.is_finishing() {
@@ -143,7 +186,10 @@ impl Producer {
         self.submit(msg.into(), SendOptions::default(), None)
     }
 
-    /// [`try_send`](Self::try_send) with a delay or delivery time.
+    /// [`try_send`](Self::try_send) with a delay or delivery time. A delay
+    /// or time out of range ([`SendOptions::validate`]) is refused with
+    /// [`SubmitError::InvalidOption`], the message handed back; so in every
+    /// `*_with` send and in [`send_retry`](Self::send_retry).
     pub fn try_send_with(
         &self,
         msg: impl Into<Message>,
@@ -199,6 +245,11 @@ impl Producer {
 
     /// The next acknowledged id, waiting at most `timeout`. Needs
     /// [`ProducerConfig::confirmations`]; each id is reported once.
+    ///
+    /// Errors: [`Error::TimedOut`]; [`Error::Terminated`] once the context
+    /// was shut down and every report that came before was taken (the
+    /// same holds for the other `recv_*` methods and
+    /// [`wait_for`](Self::wait_for), which then returns false).
     pub fn recv_confirmation(&self, timeout: Duration) -> Result<u64> {
         self.take(timeout, |st| st.confirmed.pop_front())
     }
@@ -226,6 +277,14 @@ impl Producer {
         loop {
             if let Some(v) = f(&mut st) {
                 return Ok(v);
+            }
+            if st.stop {
+                // The driver stopped: nothing more will come.
+                return Err(if st.terminated {
+                    Error::Terminated
+                } else {
+                    Error::Closed
+                });
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(Error::TimedOut);

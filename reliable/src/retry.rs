@@ -39,7 +39,8 @@ pub struct Backoff {
     pub initial: Duration,
     /// Ceiling of any wait.
     pub max: Duration,
-    /// Attempts in all, the first included (at least 1).
+    /// Attempts in all, the first included (0 counts as 1: the first
+    /// attempt is always made).
     pub max_attempts: u32,
 }
 
@@ -66,12 +67,12 @@ impl Backoff {
         let ceiling = self.initial.saturating_mul(factor).min(self.max);
         let half = ceiling / 2;
         let spread = u64::try_from((ceiling - half).as_nanos()).unwrap_or(u64::MAX);
-        let jitter = if spread == 0 {
-            0
-        } else {
-            random_u64() % (spread + 1)
+        // `spread + 1` choices, 0..=spread; all of u64 when that overflows.
+        let jitter = match spread.checked_add(1) {
+            Some(choices) => random_u64() % choices,
+            None => random_u64(),
         };
-        half + Duration::from_nanos(jitter)
+        half.saturating_add(Duration::from_nanos(jitter))
     }
 
     /// The waits between attempts: `max_attempts - 1` of them.
@@ -91,9 +92,9 @@ impl Backoff {
         loop {
             match op(n) {
                 Ok(v) => return Ok(v),
-                Err(e) if n + 1 < self.max_attempts && retryable(&e) => {
+                Err(e) if n.saturating_add(1) < self.max_attempts && retryable(&e) => {
                     std::thread::sleep(self.delay(n));
-                    n += 1;
+                    n = n.saturating_add(1);
                 }
                 Err(e) => return Err(e),
             }
@@ -117,6 +118,26 @@ mod tests {
         }
         let distinct: std::collections::HashSet<Duration> = (0..50).map(|_| b.delay(3)).collect();
         assert!(distinct.len() > 1, "jitter varies");
+    }
+
+    #[test]
+    fn the_largest_durations_and_attempts_do_not_overflow() {
+        let b = Backoff::new(Duration::MAX, Duration::MAX, u32::MAX);
+        for n in [0, 1, 31, 32, 63, 64, u32::MAX] {
+            let d = b.delay(n);
+            assert!(d >= Duration::MAX / 2, "attempt {n}: {d:?}");
+        }
+        let b = Backoff::new(Duration::from_secs(1), Duration::MAX, 40);
+        assert!(b.delay(39) >= Duration::from_secs(1 << 30));
+        assert_eq!(
+            Backoff::new(Duration::ZERO, Duration::ZERO, 3).delay(7),
+            Duration::ZERO
+        );
+        // No attempts at all still makes the one attempt.
+        let b = Backoff::new(Duration::ZERO, Duration::ZERO, 0);
+        assert_eq!(b.delays().count(), 0);
+        let r: Result<(), &str> = b.retry(|_| Err("busy"), |_| true);
+        assert_eq!(r, Err("busy"));
     }
 
     #[test]

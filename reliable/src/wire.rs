@@ -1,6 +1,6 @@
 //! The FMQR/1 framing: every message of the reliable layer, as ferromq
-//! frames. `docs/RELIABLE.md` is the normative description; this module is
-//! its only encoder and decoder.
+//! frames. The [protocol](crate::protocol) (`docs/RELIABLE.md`) is the
+//! normative description; this module is its only encoder and decoder.
 //!
 //! Every message starts with the protocol tag frame [`TAG`] and a verb frame;
 //! integers are unsigned big-endian.
@@ -78,14 +78,29 @@ pub(crate) enum Downstream {
     Heartbeat,
 }
 
-/// Why a frame sequence is not a well-formed FMQR/1 message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a frame sequence is not a well-formed FMQR/1 message, e.g. from
+/// [`DeadLetter::decode`].
+///
+/// ```
+/// use ferromq::Message;
+/// use ferromq_reliable::{DeadLetter, Malformed};
+/// let not_fmqr = Message::multipart(["hello"]);
+/// assert_eq!(DeadLetter::decode(not_fmqr), Err(Malformed::NotFmqr));
+/// let short = Message::multipart(["FMQR/1", "DEAD", "too short"]);
+/// assert_eq!(DeadLetter::decode(short), Err(Malformed::BadFrames));
+/// let err: Box<dyn std::error::Error> = Malformed::UnknownVerb.into();
+/// assert_eq!(err.to_string(), "unknown FMQR/1 verb");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Malformed {
     /// The first frame is not `FMQR/1`.
+    #[error("not an FMQR/1 message")]
     NotFmqr,
     /// A verb this side does not know (ignore it: forward compatibility).
+    #[error("unknown FMQR/1 verb")]
     UnknownVerb,
     /// A known verb with missing or wrongly sized frames.
+    #[error("FMQR/1 message with missing or wrongly sized frames")]
     BadFrames,
 }
 
@@ -109,7 +124,11 @@ fn parse_header(b: &[u8]) -> Option<(u64, u64, u32)> {
     if b.len() != HEADER_LEN {
         return None;
     }
-    Some((u64_of(&b[..8])?, u64_of(&b[8..16])?, u32_of(&b[16..])?))
+    Some((
+        u64_of(b.get(..8)?)?,
+        u64_of(b.get(8..16)?)?,
+        u32_of(b.get(16..)?)?,
+    ))
 }
 
 fn start(verb: &'static [u8]) -> Message {
@@ -235,14 +254,15 @@ impl Downstream {
 
     /// Parse a message as a DEALER receives it.
     pub(crate) fn decode(msg: Message) -> Result<Downstream, Malformed> {
-        let mut frames = msg.into_frames();
+        let frames = msg.into_frames();
         let (verb, args) = verb_of(&frames)?;
         let bad = Malformed::BadFrames;
         match verb {
             MSG => {
                 let (epoch, id, delivery_count) =
                     args.first().and_then(|h| parse_header(h)).ok_or(bad)?;
-                let body = Message::multipart(frames.drain(3..));
+                // Tag, verb, header, then the application's frames.
+                let body = Message::multipart(frames.into_iter().skip(3));
                 Ok(Downstream::Msg {
                     epoch,
                     id,
@@ -261,7 +281,30 @@ impl Downstream {
 }
 
 /// A message set aside after failing too often, with everything needed to
-/// inspect or replay it.
+/// inspect or replay it: from
+/// [`Producer::recv_dead_letter`](crate::Producer::recv_dead_letter), or
+/// decoded from a dead-letter endpoint (see [`DeadLetterTarget`](crate::DeadLetterTarget)).
+///
+/// ```
+/// use ferromq::Context;
+/// use ferromq_reliable::{Consumer, ConsumerConfig, Producer, ProducerConfig};
+/// use std::time::Duration;
+/// let ctx = Context::new()?;
+/// let cfg = ProducerConfig::default().with_max_deliveries(1);
+/// let producer = Producer::bind(&ctx, "tcp://127.0.0.1:0", cfg)?;
+/// let ep = producer.endpoint().to_string();
+/// let consumer = Consumer::connect(&ctx, &ep, ConsumerConfig::default())?;
+/// producer.send(ferromq::Message::multipart(["order", "17"]))?;
+/// let d = consumer.recv_timeout(Duration::from_secs(10))?;
+/// consumer.nack(&d, "out of stock")?;
+/// let dead = producer.recv_dead_letter(Duration::from_secs(10))?;
+/// assert_eq!(dead.reason, "nack: out of stock");
+/// assert_eq!(dead.delivery_count, 1);
+/// assert_eq!(dead.body.frames(), ["order", "17"]);
+/// // Replay it once the stock is in:
+/// producer.send(dead.body)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
     /// The producer instance that sent it.
@@ -303,7 +346,7 @@ impl DeadLetter {
     /// assert_eq!(DeadLetter::decode(d.encode()), Ok(d));
     /// ```
     pub fn decode(msg: Message) -> Result<DeadLetter, Malformed> {
-        let mut frames = msg.into_frames();
+        let frames = msg.into_frames();
         let (verb, args) = verb_of(&frames)?;
         if verb != DEAD {
             return Err(Malformed::UnknownVerb);
@@ -316,7 +359,8 @@ impl DeadLetter {
             id,
             reason,
             delivery_count,
-            body: Message::multipart(frames.drain(4..)),
+            // Tag, verb, header, reason, then the original frames.
+            body: Message::multipart(frames.into_iter().skip(4)),
         })
     }
 }
@@ -370,6 +414,45 @@ mod tests {
             assert_eq!(m.pop_front(), Some(rid.clone()));
             assert_eq!(Downstream::decode(m), Ok(d));
         }
+    }
+
+    /// Every verb with up to four argument frames of every size that
+    /// matters (around each field width) decodes to a value or a typed
+    /// error: a peer's bytes never panic a decoder.
+    #[test]
+    fn decoding_any_frames_never_panics() {
+        let verbs: [&[u8]; 10] = [READY, ACK, NACK, MSG, EOF, HB, DEAD, WAKE, b"", b"LATER"];
+        let sizes = [0usize, 1, 3, 4, 5, 7, 8, 9, 16, 19, 20, 21, 24];
+        let mut decoded = 0u32;
+        for tag in [TAG, b"FMQR/2".as_slice()] {
+            for verb in verbs {
+                for n in 0..=4u32 {
+                    let combos = sizes.len().pow(n);
+                    for mut k in 0..combos {
+                        let mut frames = vec![Bytes::from_static(tag), Bytes::from_static(verb)];
+                        for _ in 0..n {
+                            let len = sizes[k % sizes.len()];
+                            k /= sizes.len();
+                            frames.push(Bytes::from(vec![0xa5; len]));
+                        }
+                        if Upstream::decode(&frames).is_ok() {
+                            decoded += 1;
+                        }
+                        let m = Message::multipart(frames.clone());
+                        if Downstream::decode(m.clone()).is_ok() {
+                            decoded += 1;
+                        }
+                        if DeadLetter::decode(m).is_ok() {
+                            decoded += 1;
+                        }
+                        // Too short to reach a verb.
+                        let _ = Upstream::decode(&frames[..1]);
+                        let _ = Downstream::decode(Message::multipart(frames.drain(..1)));
+                    }
+                }
+            }
+        }
+        assert!(decoded > 0, "some inputs are well formed");
     }
 
     #[test]

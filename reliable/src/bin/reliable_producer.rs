@@ -32,7 +32,11 @@ fn run(endpoint: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         })
     };
-    let mut seen = vec![false; usize::try_from(count)?];
+    // A count too large to track is an error, not an allocation failure.
+    let n = usize::try_from(count)?;
+    let mut seen = Vec::new();
+    seen.try_reserve_exact(n)?;
+    seen.resize(n, false);
     let mut confirmed = 0u64;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     while confirmed < count {

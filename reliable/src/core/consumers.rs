@@ -2,6 +2,7 @@
 //! ring of those with room.
 
 use super::types::ConsumerId;
+use crate::clock::later;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,12 @@ struct Consumer {
 impl Consumer {
     fn has_room(&self) -> bool {
         !self.paused && self.held < self.credit
+    }
+
+    /// When it counts as gone if nothing more is heard from it. `liveness`
+    /// comes from the peer's `READY` (3 × its heartbeat): saturating.
+    fn silent_at(&self) -> Instant {
+        later(self.last_seen, self.liveness)
     }
 }
 
@@ -80,7 +87,7 @@ impl Consumers {
     /// `c` was given a message.
     pub(super) fn charge(&mut self, c: &ConsumerId) {
         if let Some(cons) = self.map.get_mut(c) {
-            cons.held += 1;
+            cons.held = cons.held.saturating_add(1);
         }
         self.ring_if_room(c);
     }
@@ -131,14 +138,14 @@ impl Consumers {
     pub(super) fn silent(&self, now: Instant) -> Vec<ConsumerId> {
         self.map
             .iter()
-            .filter(|(_, c)| c.last_seen + c.liveness <= now)
+            .filter(|(_, c)| c.silent_at() <= now)
             .map(|(id, _)| id.clone())
             .collect()
     }
 
     /// When the next consumer falls silent, if none is heard from.
     pub(super) fn next_silence(&self) -> Option<Instant> {
-        self.map.values().map(|c| c.last_seen + c.liveness).min()
+        self.map.values().map(Consumer::silent_at).min()
     }
 
     /// A consumer that has not had the pill yet, now marked as having it.

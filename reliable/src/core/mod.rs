@@ -18,6 +18,7 @@ mod types;
 pub(crate) use types::{ConsumerId, Dispatch, Event};
 pub use types::{CoreConfig, CoreStats};
 
+use crate::clock::later;
 use crate::wire::DeadLetter;
 use consumers::Consumers;
 use ferromq::Message;
@@ -99,11 +100,9 @@ impl ProducerCore {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let due = due
-            .or_else(|| now.checked_add(self.cfg.default_delay))
-            .filter(|d| *d > now);
-        let place = if let Some(d) = due {
-            self.delayed.push(Reverse((d, id)));
+        let due = due.unwrap_or_else(|| later(now, self.cfg.default_delay));
+        let place = if due > now {
+            self.delayed.push(Reverse((due, id)));
             Place::Delayed
         } else {
             self.pending.push_back(id);
@@ -316,9 +315,9 @@ impl ProducerCore {
         let consumer = self.consumers.next_with_room()?;
         self.pending.pop_front();
         self.n_pending -= 1;
-        let deadline = now + self.cfg.ack_timeout;
+        let deadline = later(now, self.cfg.ack_timeout);
         let e = self.msgs.get_mut(&id)?;
-        e.deliveries += 1;
+        e.deliveries = e.deliveries.saturating_add(1);
         if e.deliveries > 1 {
             self.stats.redelivered += 1;
         }

@@ -274,3 +274,35 @@ fn settled_deadlines_do_not_wake_the_driver() {
     let last = t + Duration::from_millis(49);
     assert_eq!(core.next_deadline(), Some(last + Duration::from_secs(3600)));
 }
+
+/// Time arithmetic saturates: a peer's longest heartbeat, the longest
+/// timeouts and delays, at the latest instant the platform can represent,
+/// panic nowhere (the driver thread would die with the lock held).
+#[test]
+fn deadlines_saturate_at_the_end_of_time() {
+    use crate::clock::{later, MAX_DURATION};
+    let end = later(Instant::now(), Duration::MAX);
+    let mut core = ProducerCore::new(
+        CoreConfig {
+            ack_timeout: MAX_DURATION,
+            consumer_timeout: MAX_DURATION,
+            default_delay: MAX_DURATION,
+            ..cfg()
+        },
+        1,
+    );
+    let longest_heartbeat = Duration::from_millis(u64::from(u32::MAX));
+    core.on_ready(&c("a"), u32::MAX, longest_heartbeat, end);
+    core.on_ready(&c("b"), 1, Duration::ZERO, end);
+    let id = core.submit(Message::from("m"), None, end).unwrap();
+    core.submit(Message::from("n"), Some(end), end).unwrap();
+    // Nothing can be later than `end`: both are due, and go out.
+    assert_eq!(drain(&mut core, end).len(), 2);
+    assert_eq!(core.next_deadline(), Some(end));
+    core.on_ack(&c("a"), id, end);
+    // Every deadline has come: the other delivery times out, and both
+    // consumers are silent.
+    core.on_tick(end);
+    let s = core.stats();
+    assert_eq!((s.acked, s.timeouts, s.consumers), (1, 1, 0));
+}

@@ -8,24 +8,48 @@ use std::time::Duration;
 /// A consumer, named by its routing id.
 pub(crate) type ConsumerId = Bytes;
 
-/// The core's settings.
+/// The queue's settings: the [`core`](crate::ProducerConfig::core) of a
+/// [`ProducerConfig`](crate::ProducerConfig). Checked by
+/// [`validate`](Self::validate) when the producer binds.
+///
+/// ```
+/// use ferromq_reliable::{CoreConfig, ProducerConfig};
+/// use std::time::Duration;
+/// let mut cfg = ProducerConfig::default();
+/// cfg.core = CoreConfig {
+///     capacity: 1_000,
+///     ack_timeout: Duration::from_secs(5),
+///     ..CoreConfig::default()
+/// };
+/// assert!(cfg.validate().is_ok());
+/// // The same through the builder methods:
+/// let same = ProducerConfig::default()
+///     .with_capacity(1_000)
+///     .with_ack_timeout(Duration::from_secs(5));
+/// assert_eq!(cfg, same);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoreConfig {
     /// Most messages held (pending + delayed + in flight) before the
     /// producer refuses more ([`SubmitError::Busy`](crate::SubmitError::Busy)).
+    /// At least 1; default 10,000.
     pub capacity: usize,
     /// Deliveries after which a failed message is dead-lettered instead of
-    /// redelivered (at least 1).
+    /// redelivered. At least 1 (`u32::MAX`: practically never); default 5.
     pub max_deliveries: u32,
     /// A delivery not acknowledged within this time fails ("visibility
-    /// timeout") and the message is redelivered.
+    /// timeout") and the message is redelivered. More than zero, at most
+    /// 365 days; default 30 s.
     pub ack_timeout: Duration,
-    /// Delay applied to messages submitted without a due time.
+    /// Delay applied to messages submitted without a due time. Zero (none,
+    /// the default) to 365 days.
     pub default_delay: Duration,
-    /// Ceiling on the credit a consumer may claim.
+    /// Ceiling on the credit a consumer may claim. At least 1; default
+    /// 10,000.
     pub max_credit: u32,
     /// A consumer not heard from for this long is gone, unless its `READY`
-    /// promised heartbeats, in which case three heartbeat intervals.
+    /// promised heartbeats, in which case three heartbeat intervals. More
+    /// than zero, at most 365 days; default 10 s.
     pub consumer_timeout: Duration,
 }
 
@@ -72,7 +96,27 @@ pub(crate) enum Event {
     DeadLettered(DeadLetter),
 }
 
-/// Counters (cumulative) and gauges (current).
+/// A producer's counters (cumulative) and gauges (current), from
+/// [`Producer::stats`](crate::Producer::stats) and
+/// [`Producer::wait_for`](crate::Producer::wait_for).
+///
+/// ```
+/// use ferromq::Context;
+/// use ferromq_reliable::{Consumer, ConsumerConfig, Producer, ProducerConfig};
+/// use std::time::Duration;
+/// let ctx = Context::new()?;
+/// let producer = Producer::bind(&ctx, "tcp://127.0.0.1:0", ProducerConfig::default())?;
+/// producer.send("job")?;
+/// assert_eq!(producer.stats().pending, 1);
+/// let ep = producer.endpoint().to_string();
+/// let consumer = Consumer::connect(&ctx, &ep, ConsumerConfig::default())?;
+/// let d = consumer.recv_timeout(Duration::from_secs(10))?;
+/// consumer.ack(&d)?;
+/// // Wait for a condition on the counters rather than sleeping.
+/// assert!(producer.wait_for(Duration::from_secs(10), |s| s.acked == 1 && s.in_flight == 0));
+/// assert_eq!(producer.stats().consumers, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct CoreStats {
