@@ -85,7 +85,7 @@ pub fn pipe_round_trip(msg: &Message, n: usize) -> usize {
         return 0;
     };
     for _ in 0..n {
-        if !matches!(push.send(msg.clone()), SendStep::Done) {
+        if !matches!(push.send(msg.clone(), false), SendStep::Done) {
             return 0;
         }
     }
@@ -137,7 +137,7 @@ impl RouterTable {
         let mut routed = 0;
         for id in &self.ids {
             let m = Message::multipart([id.clone(), body.clone()]);
-            if matches!(self.state.send(m), SendStep::Done) {
+            if matches!(self.state.send(m, false), SendStep::Done) {
                 routed += 1;
             }
         }

@@ -25,6 +25,10 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
 pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 /// Default cap on connections per listener still in their handshake.
 pub const DEFAULT_MAX_PENDING_HANDSHAKES: usize = 128;
+/// Default cap on the subscriptions one subscriber may hold on a PUB/XPUB.
+pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 100_000;
+/// Default cap on the bytes of topic one subscriber may hold on a PUB/XPUB.
+pub const DEFAULT_MAX_SUBSCRIPTION_BYTES: usize = 16 * 1024 * 1024;
 /// Default handshake deadline (libzmq's `ZMQ_HANDSHAKE_IVL`).
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -56,6 +60,8 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// | `xpub_verbose` / `xpub_verboser` | false | `ZMQ_XPUB_VERBOSE` / `ZMQ_XPUB_VERBOSER` (XPUB) |
 /// | `xpub_nodrop` | false | `ZMQ_XPUB_NODROP` (PUB, XPUB) |
 /// | `xpub_welcome_msg` | none | `ZMQ_XPUB_WELCOME_MSG` (PUB, XPUB) |
+/// | `max_subscriptions` | 100,000 per subscriber | none (PUB, XPUB) |
+/// | `max_subscription_bytes` | 16 MiB per subscriber | none (PUB, XPUB) |
 ///
 /// Type-specific options (the last group) set to anything but their default
 /// on a socket of another type are refused with [`Error::InvalidOption`].
@@ -180,6 +186,14 @@ pub struct Options {
     /// connects (`ZMQ_XPUB_WELCOME_MSG`); like any message, it reaches only
     /// a subscriber whose subscriptions match it.
     pub xpub_welcome_msg: Option<Bytes>,
+    /// PUB and XPUB: most subscriptions one subscriber may hold. A
+    /// subscriber that asks for more loses its connection (monitor reason
+    /// `Refused`), so no peer can make a publisher's memory grow without
+    /// bound. libzmq has no such limit. At least 1.
+    pub max_subscriptions: usize,
+    /// PUB and XPUB: most bytes of topic one subscriber's subscriptions may
+    /// add up to; over it, as for `max_subscriptions`. At least 1.
+    pub max_subscription_bytes: usize,
 }
 
 /// TCP keepalive settings (see [`Options::tcp_keepalive`]). A `None` field
@@ -255,6 +269,8 @@ impl Default for Options {
             xpub_verboser: false,
             xpub_nodrop: false,
             xpub_welcome_msg: None,
+            max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
+            max_subscription_bytes: DEFAULT_MAX_SUBSCRIPTION_BYTES,
         }
     }
 }
@@ -386,6 +402,14 @@ impl Options {
         self
     }
 
+    /// Set [`max_subscriptions`](Self::max_subscriptions) and
+    /// [`max_subscription_bytes`](Self::max_subscription_bytes).
+    pub fn with_subscription_limits(mut self, count: usize, bytes: usize) -> Options {
+        self.max_subscriptions = count;
+        self.max_subscription_bytes = bytes;
+        self
+    }
+
     /// The session's heartbeat settings, if heartbeats are on.
     pub(crate) fn heartbeat(&self) -> Option<crate::proto::session::Heartbeat> {
         let interval = self.heartbeat_interval?;
@@ -442,6 +466,12 @@ impl Options {
             if d.is_some_and(|d| d > MAX_DURATION) {
                 return bad(name, "must be at most 365 days");
             }
+        }
+        if self.max_subscriptions == 0 {
+            return bad("max_subscriptions", "must be at least 1");
+        }
+        if self.max_subscription_bytes == 0 {
+            return bad("max_subscription_bytes", "must be at least 1");
         }
         if self.max_pending_handshakes == 0 {
             return bad("max_pending_handshakes", "must be at least 1");
@@ -517,7 +547,7 @@ impl Options {
         use SocketType::*;
         self.validate()?;
         let d = Options::default();
-        let rules: [(&'static str, bool, &[SocketType], &'static str); 11] = [
+        let rules: [(&'static str, bool, &[SocketType], &'static str); 13] = [
             (
                 "router_mandatory",
                 self.router_mandatory != d.router_mandatory,
@@ -575,6 +605,18 @@ impl Options {
             (
                 "xpub_welcome_msg",
                 self.xpub_welcome_msg.is_some(),
+                &[Pub, XPub],
+                "applies only to PUB and XPUB sockets",
+            ),
+            (
+                "max_subscriptions",
+                self.max_subscriptions != d.max_subscriptions,
+                &[Pub, XPub],
+                "applies only to PUB and XPUB sockets",
+            ),
+            (
+                "max_subscription_bytes",
+                self.max_subscription_bytes != d.max_subscription_bytes,
                 &[Pub, XPub],
                 "applies only to PUB and XPUB sockets",
             ),

@@ -17,7 +17,8 @@ pub struct SocketStats {
     /// counts once, however many subscribers get it; messages dropped whole
     /// are not counted here, but in `dropped_*` or `unmatched`).
     pub messages_sent: u64,
-    /// Messages returned by `recv`.
+    /// Messages returned by `recv` (and its `try_`/timed forms and
+    /// `recv_incoming`) to the application.
     pub messages_received: u64,
     /// ROUTER: messages whose routing id matched no peer, dropped.
     pub dropped_unroutable: u64,
@@ -42,6 +43,9 @@ pub struct SocketStats {
     /// and not fully written when any connection dropped (a connect-side
     /// pipe keeps the rest for the next connection).
     pub dropped_on_disconnect: u64,
+    /// Messages received from peers that the application never read
+    /// before the socket closed (discarded with it).
+    pub unread_on_close: u64,
     /// Connections closed because the peer broke the protocol.
     pub protocol_errors: u64,
 }

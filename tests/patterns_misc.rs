@@ -312,3 +312,73 @@ fn single_connect_types_ignore_a_repeated_connect() {
         }
     }
 }
+
+/// ROUTER handover closes the old peer's connection at once, without the
+/// application touching the ROUTER.
+#[test]
+fn router_handover_closes_the_old_connection_promptly() {
+    let ctx = ctx();
+    let router = ctx
+        .socket_with(
+            SocketType::Router,
+            Options::default().with_router_handover(true),
+        )
+        .unwrap();
+    let ep = bind_local(&router);
+    let old = ctx
+        .socket_with(SocketType::Dealer, Options::default().with_routing_id("X"))
+        .unwrap();
+    let old_mon = old.monitor();
+    old.connect(&ep).unwrap();
+    wait_handshakes(&old_mon, 1);
+    let _new = connected(
+        &ctx,
+        SocketType::Dealer,
+        Options::default().with_routing_id("X"),
+        &ep,
+    );
+    wait_disconnected(&old_mon, 1);
+}
+
+/// With `connect_routing_id`, the peer is routable from the `connect` on:
+/// a message sent before the peer even exists waits in its pipe.
+#[test]
+fn connect_routing_id_is_routable_before_the_connection() {
+    let ctx = ctx();
+    let ep = unused_endpoint();
+    let rconn = ctx
+        .socket_with(
+            SocketType::Router,
+            Options::default().with_connect_routing_id("later"),
+        )
+        .unwrap();
+    rconn.connect(&ep).unwrap();
+    rconn.send(msg(&["later", "early bird"])).unwrap();
+    assert_eq!(rconn.stats().dropped_unroutable, 0);
+    let rbind = ctx.socket(SocketType::Router).unwrap();
+    let deadline = Instant::now() + ARRIVE;
+    while rbind.bind(&ep).is_err() {
+        assert!(Instant::now() < deadline);
+        std::thread::yield_now();
+    }
+    assert_eq!(body(&recv(&rbind, "early bird")), "early bird");
+}
+
+/// A REQ with probe_router announces itself too (libzmq's REQ inherits
+/// DEALER's probe).
+#[test]
+fn req_probe_router() {
+    let ctx = ctx();
+    let server = ctx.socket(SocketType::Router).unwrap();
+    let ep = bind_local(&server);
+    let req = ctx
+        .socket_with(
+            SocketType::Req,
+            Options::default()
+                .with_routing_id("R")
+                .with_probe_router(true),
+        )
+        .unwrap();
+    req.connect(&ep).unwrap();
+    assert_eq!(texts(&recv(&server, "probe")), ["R", ""]);
+}

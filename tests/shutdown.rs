@@ -175,3 +175,87 @@ fn monitor_ends_when_its_socket_closes() {
     assert_eq!(seen, [format!("listening {ep}"), format!("closed {ep}")]);
     assert!(matches!(pull.monitor().try_recv(), Err(Error::Closed)));
 }
+
+/// A thread blocked in `recv` returns `Closed` as soon as `close` begins,
+/// not when its linger wait ends.
+#[test]
+fn close_wakes_a_blocked_receiver_before_lingering() {
+    let ctx = ctx();
+    let dealer = Arc::new(
+        ctx.socket_with(
+            SocketType::Dealer,
+            Options::default().with_linger(Duration::from_secs(4)),
+        )
+        .unwrap(),
+    );
+    // Output that can never be written keeps close lingering (4 s, twice
+    // PROMPT).
+    dealer.connect(&unused_endpoint()).unwrap();
+    dealer.send("stuck").unwrap();
+    let d = dealer.clone();
+    let recv = blocked(move || d.recv());
+    let d = dealer.clone();
+    let closer = thread::spawn(move || d.close());
+    let r = recv
+        .recv_timeout(PROMPT)
+        .expect("recv returned before linger ended");
+    assert!(matches!(r, Err(Error::Closed)), "{r:?}");
+    assert_eq!(closer.join().unwrap().unsent, 1);
+}
+
+/// A socket closed (dropped) from a readiness callback, which runs on the
+/// I/O thread, does not stall that thread for its linger time: other
+/// sockets keep working at once.
+#[test]
+fn closing_a_socket_from_a_callback_does_not_stall_the_io_thread() {
+    let ctx = ctx();
+    let doomed = ctx
+        .socket_with(
+            SocketType::Push,
+            Options::default().with_linger(Duration::from_secs(60)),
+        )
+        .unwrap();
+    doomed.connect(&unused_endpoint()).unwrap();
+    doomed.send("never written").unwrap();
+    let slot = Arc::new(std::sync::Mutex::new(Some(doomed)));
+    let pull = ctx.socket(SocketType::Pull).unwrap();
+    let ep = bind_local(&pull);
+    let s = slot.clone();
+    pull.set_notify(move || {
+        // Runs on the I/O thread: drop the other socket from here.
+        s.lock().unwrap().take();
+    });
+    let push = connected(&ctx, SocketType::Push, Options::default(), &ep);
+    push.send("first").unwrap();
+    assert_eq!(texts(&recv(&pull, "first")), ["first"]);
+    assert!(slot.lock().unwrap().is_none(), "the callback ran");
+    pull.clear_notify();
+    let t0 = Instant::now();
+    push.send("second").unwrap();
+    assert_eq!(texts(&recv(&pull, "second")), ["second"]);
+    assert!(t0.elapsed() < PROMPT, "the I/O thread stalled");
+}
+
+/// What a socket received and the application never read is counted at
+/// close (CloseReport::unread, SocketStats::unread_on_close), and
+/// messages_received counts what `recv` handed out.
+#[test]
+fn unread_messages_are_counted_at_close() {
+    let ctx = ctx();
+    let pull = ctx.socket(SocketType::Pull).unwrap();
+    let mon = pull.monitor();
+    let ep = bind_local(&pull);
+    let push = connected(&ctx, SocketType::Push, Options::default(), &ep);
+    for i in 0..10 {
+        push.send(format!("{i}")).unwrap();
+    }
+    assert_eq!(push.close().unsent, 0);
+    // Disconnected is reported after everything sent before the close
+    // was read into the socket.
+    wait_disconnected(&mon, 1);
+    assert_eq!(texts(&recv(&pull, "first")), ["0"]);
+    let report = pull.close();
+    assert_eq!(report.unread, 9);
+    let s = pull.stats();
+    assert_eq!((s.messages_received, s.unread_on_close), (1, 9));
+}

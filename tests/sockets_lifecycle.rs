@@ -539,3 +539,48 @@ fn bind_to_port_in_use_is_address_in_use() {
         b.bind(&ep).is_ok()
     });
 }
+
+/// When a busy connection is lost, what the sender reports lost (and still
+/// queued) never exceeds what the peer did not get: messages already
+/// written are not counted again.
+#[test]
+fn losses_on_a_busy_connection_are_not_overcounted() {
+    let ctx = ctx();
+    let pull = ctx
+        .socket_with(SocketType::Pull, Options::default().with_recv_hwm(10))
+        .unwrap();
+    let ep = bind_local(&pull);
+    let push = ctx
+        .socket_with(
+            SocketType::Push,
+            Options::default().with_linger(Duration::ZERO),
+        )
+        .unwrap();
+    let mon = push.monitor();
+    push.connect(&ep).unwrap();
+    let payload = vec![5u8; 1024];
+    let mut sent = 0u64;
+    let deadline = Instant::now() + ARRIVE;
+    // Fill everything: the PULL's queue, both kernel buffers, the PUSH's
+    // connection and its pipe.
+    while push
+        .send_timeout(payload.clone(), Duration::from_millis(200))
+        .is_ok()
+    {
+        sent += 1;
+        assert!(Instant::now() < deadline, "never filled");
+    }
+    let mut received = 0u64;
+    for _ in 0..100 {
+        recv(&pull, "one of the first messages");
+        received += 1;
+    }
+    drop(pull);
+    wait_disconnected(&mon, 1);
+    let lost = push.stats().dropped_on_disconnect;
+    let unsent = push.close().unsent as u64;
+    assert!(
+        received + lost + unsent <= sent,
+        "sent {sent}, received {received}, counted lost {lost}, unsent {unsent}"
+    );
+}

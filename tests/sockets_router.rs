@@ -8,7 +8,7 @@
 mod sockets;
 
 use bytes::Bytes;
-use ferromq::{Context, Error, Message, Options, Socket, SocketType};
+use ferromq::{Context, Error, Message, MonitorEvent, Options, Reason, Socket, SocketType};
 use sockets::*;
 use std::time::{Duration, Instant};
 
@@ -262,7 +262,7 @@ fn router_rejects_duplicate_routing_id() {
         &ep,
         Options::default().with_routing_id("dup"),
     );
-    assert_eq!(router.stats().protocol_errors, 0);
+    let mon = router.monitor();
 
     let second = ctx
         .socket_with(
@@ -274,9 +274,20 @@ fn router_rejects_duplicate_routing_id() {
         .unwrap();
     second.connect(&ep).unwrap();
     second.send("from-second").unwrap();
-    wait_until(ARRIVE, "the ROUTER refuses the duplicate id", || {
-        router.stats().protocol_errors >= 1
-    });
+    // The ROUTER refuses the duplicate id (a refusal, not a protocol
+    // error: the peer did nothing wrong on the wire).
+    let deadline = Instant::now() + ARRIVE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if let MonitorEvent::HandshakeFailed { reason, .. } = mon.recv_timeout(left).unwrap() {
+            assert_eq!(
+                reason,
+                Reason::RoutingId("routing id already in use on this ROUTER")
+            );
+            break;
+        }
+    }
+    assert_eq!(router.stats().protocol_errors, 0);
 
     // The first still works: its message arrives and is the only one.
     first.send("from-first").unwrap();

@@ -51,13 +51,13 @@ pub(super) enum CloseReason {
     Io(io::ErrorKind),
     /// The socket refused the peer (a bad or duplicate routing id, a PAIR
     /// that has its peer, a closing socket).
-    Refused(crate::pattern::Refusal),
+    Refused(crate::pipe::Refusal),
 }
 
 impl CloseReason {
     /// The public form, for monitor events.
     pub(super) fn to_reason(&self) -> Reason {
-        use crate::pattern::Refusal;
+        use crate::pipe::Refusal;
         match self {
             CloseReason::Proto(p) => match p {
                 ProtoError::Wire(w) => Reason::Protocol(w.to_string()),
@@ -137,8 +137,10 @@ pub(super) struct Conn {
     staged: VecDeque<Item>,
     /// Bytes to ask for in the next read (adapts between 64 KiB and 512 KiB).
     read_chunk: usize,
-    /// Messages encoded into the session's write queue since it was last empty.
-    tx_items: usize,
+    /// Where each message encoded and not yet fully written ends in the
+    /// write queue's byte stream (`TxQueue::end_offset` after encoding it):
+    /// a lost connection loses exactly these.
+    ends: VecDeque<u64>,
     /// Reused buffer for decoded input.
     batch: Vec<Item>,
     /// The last write would have blocked (mirrors the pipe's flag, so the
@@ -169,7 +171,7 @@ impl Conn {
             armed: None,
             staged: VecDeque::new(),
             read_chunk: READ_CHUNK,
-            tx_items: 0,
+            ends: VecDeque::new(),
             batch: Vec::new(),
             write_blocked: false,
         }
@@ -194,14 +196,19 @@ impl Conn {
         self.session.deadline()
     }
 
+    /// Messages encoded and not fully written.
+    fn unwritten(&mut self) -> usize {
+        let written = self.session.tx().written();
+        while self.ends.front().is_some_and(|&end| end <= written) {
+            self.ends.pop_front();
+        }
+        self.ends.len()
+    }
+
     /// What the connection holds that was never fully written, taken out.
     pub(super) fn take_held(&mut self) -> Held {
-        let encoded = if self.session.tx_len() == 0 {
-            0
-        } else {
-            self.tx_items
-        };
-        self.tx_items = 0;
+        let encoded = self.unwritten();
+        self.ends.clear();
         Held {
             staged: std::mem::take(&mut self.staged),
             encoded,
@@ -209,14 +216,8 @@ impl Conn {
     }
 
     /// Messages held (staged plus encoded and not fully written).
-    pub(super) fn held_msgs(&self) -> usize {
-        let staged = self.staged.iter().filter(|i| i.is_msg()).count();
-        let encoded = if self.session.tx_len() == 0 {
-            0
-        } else {
-            self.tx_items
-        };
-        staged + encoded
+    pub(super) fn held_msgs(&mut self) -> usize {
+        self.staged.iter().filter(|i| i.is_msg()).count() + self.unwritten()
     }
 
     /// One non-blocking write of whatever is queued; errors are ignored
@@ -373,7 +374,7 @@ impl Conn {
             if !self.batch.is_empty() {
                 let mut st = shared.lock();
                 st.deliver(pipe, &mut self.batch);
-                let wake = Shared::receivers_wake(&st);
+                let wake = shared.receivers_wake(&st);
                 let output = st.has_output(pipe);
                 drop(st);
                 shared.fire(wake);
@@ -406,7 +407,7 @@ impl Conn {
                 }
             }
             if self.session.tx_len() == 0 {
-                self.tx_items = 0;
+                self.ends.clear();
                 let Some(pipe) = self.pipe else {
                     return Ok(());
                 };
@@ -419,7 +420,7 @@ impl Conn {
                     drop(st);
                     continue;
                 }
-                let wake = st.output_done(pipe).then(|| Shared::senders_wake(&st));
+                let wake = st.output_done(pipe).then(|| shared.senders_wake(&st));
                 drop(st);
                 self.write_blocked = false;
                 if let Some(w) = wake {
@@ -433,9 +434,8 @@ impl Conn {
                 Ok(0) => return Err(CloseReason::Io(io::ErrorKind::WriteZero)),
                 Ok(written) => {
                     self.session.tx().advance(written);
-                    if self.session.tx_len() == 0 {
-                        self.tx_items = 0;
-                    }
+                    // Forget the messages now fully written.
+                    self.unwritten();
                     if self.write_blocked {
                         self.note_write_blocked(&shared, false);
                     }
@@ -460,7 +460,7 @@ impl Conn {
         let mut st = shared.lock();
         let wake = st
             .set_write_blocked(pipe, blocked)
-            .then(|| Shared::senders_wake(&st));
+            .then(|| shared.senders_wake(&st));
         drop(st);
         if let Some(w) = wake {
             // A ROUTER send waiting for the engine must now drop instead.
@@ -474,7 +474,8 @@ impl Conn {
             match self.staged.pop_front() {
                 Some(Item::Msg(m)) => {
                     self.session.send_message(&m);
-                    self.tx_items += 1;
+                    let end = self.session.tx().end_offset();
+                    self.ends.push_back(end);
                 }
                 Some(Item::Eof) => self.session.send_eof(),
                 Some(Item::Subscribe(t)) => self.session.send_subscription(true, &t),
@@ -496,7 +497,7 @@ impl Conn {
         if !st.take_out(pipe, &mut self.staged) {
             return;
         }
-        let wake = Shared::senders_wake(&st);
+        let wake = shared.senders_wake(&st);
         drop(st);
         shared.fire(wake);
         self.encode_staged();

@@ -206,7 +206,7 @@ impl Handle {
         for shared in sockets.iter().filter_map(Weak::upgrade) {
             let mut st = shared.lock();
             st.terminate();
-            let wake = Shared::all_wake(&st);
+            let wake = shared.all_wake(&st);
             drop(st);
             // Waiters re-check under the lock; wake them all regardless of
             // the waiter counts, which may be racing.
@@ -214,6 +214,16 @@ impl Handle {
             shared.send_cv.notify_all();
             shared.fire(wake);
         }
+    }
+
+    /// Is the caller the engine thread itself (a readiness callback)?
+    pub(crate) fn on_engine_thread(&self) -> bool {
+        self.inner
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|h| h.thread().id() == std::thread::current().id())
     }
 
     /// Has [`terminate`](Self::terminate) been called?

@@ -483,7 +483,7 @@ impl Engine {
                 // Still there if the connection never attached it.
                 st.retire_pipe(pipe);
             }
-            let wake = Shared::all_wake(&st);
+            let wake = shared.all_wake(&st);
             drop(st);
             shared.fire(wake);
         }
@@ -528,19 +528,21 @@ impl Engine {
         endpoint: Endpoint,
         connecting: bool,
     ) -> Option<ConnKey> {
-        let cfg = {
+        let (cfg, opts) = {
             let st = shared.lock();
-            if !connecting {
-                net::tune_accepted(&stream, &st.opts);
-            }
-            SessionConfig {
+            let cfg = SessionConfig {
                 socket_type: st.socket_type(),
                 routing_id: st.opts.routing_id.clone(),
                 max_message_size: st.opts.max_message_size as u64,
                 handshake_timeout: st.opts.handshake_timeout,
                 heartbeat: st.opts.heartbeat(),
-            }
+            };
+            (cfg, (!connecting).then(|| st.opts.clone()))
         };
+        // System calls outside the socket lock.
+        if let Some(opts) = opts {
+            net::tune_accepted(&stream, &opts);
+        }
         let session = Session::new(cfg, Instant::now());
         let entry = self.conns.vacant_entry();
         let key = ConnKey::new(entry.key(), self.conn_gens.next());
@@ -633,12 +635,14 @@ impl Engine {
         };
         let mut st = shared.lock();
         let attached = st.attach_conn(persistent, preset, key, info);
-        if attached.is_err() {
-            st.count_protocol_error();
-        }
-        let wake = Shared::all_wake(&st);
+        // Attaching may ask for other pipes to be serviced (a ROUTER
+        // handover closes the old peer's connection).
+        let ping = st.take_ping();
+        let wake = shared.all_wake(&st);
         drop(st);
         shared.fire(wake);
+        // A refusal is the socket's decision, not a protocol error; the
+        // monitor reports it.
         let pipe = attached.map_err(CloseReason::Refused)?;
         if let Some(conn) = self.conn_mut(key) {
             conn.attached(pipe);
@@ -652,6 +656,9 @@ impl Engine {
                 c.backoff.reset();
             }
         }
+        if ping {
+            self.service(shared.id);
+        }
         Ok(())
     }
 
@@ -662,11 +669,8 @@ impl Engine {
         };
         let visits = shared.lock().take_service();
         for v in visits {
-            if v.close {
-                self.close_conn(
-                    v.conn,
-                    Some(CloseReason::Io(io::ErrorKind::ConnectionReset)),
-                );
+            if let Some(why) = v.close {
+                self.close_conn(v.conn, Some(CloseReason::Refused(why)));
                 continue;
             }
             let Some(conn) = self.conn_mut(v.conn) else {
@@ -728,7 +732,7 @@ impl Engine {
             let keep = connecter.is_some();
             lost = st.detach_conn(pipe, staged, encoded, keep, reason.is_some());
         }
-        let wake = Shared::all_wake(&st);
+        let wake = shared.all_wake(&st);
         drop(st);
         shared.fire(wake);
         // Reported once the socket's state reflects it.

@@ -7,7 +7,6 @@ use crate::options::Options;
 use crate::pipe::fq::FairQueue;
 use crate::pipe::lb::LoadBalancer;
 use crate::pipe::{Item, PipeKey, Pipes};
-use crate::proto::session::PeerInfo;
 use std::collections::VecDeque;
 
 /// DEALER (libzmq `dealer.cpp`).
@@ -40,22 +39,9 @@ impl Pattern for Dealer {
         deliver_all(&mut self.fq, pipes, key, items);
     }
 
-    fn attach(&mut self, _: &mut Pipes, _: &mut Cx<'_>, key: PipeKey) -> Result<(), Refusal> {
+    fn attach(&mut self, pipes: &mut Pipes, cx: &mut Cx<'_>, key: PipeKey) -> Result<(), Refusal> {
+        probe(pipes, cx, key);
         self.lb.add(key);
-        Ok(())
-    }
-
-    fn connected(
-        &mut self,
-        pipes: &mut Pipes,
-        cx: &mut Cx<'_>,
-        key: PipeKey,
-        _: &PeerInfo,
-    ) -> Result<(), Refusal> {
-        if cx.opts.probe_router {
-            // ZMQ_PROBE_ROUTER: an empty message announces us to a ROUTER.
-            pipes.push_out(key, Message::from(bytes::Bytes::new()));
-        }
         Ok(())
     }
 
@@ -63,8 +49,8 @@ impl Pattern for Dealer {
         self.lb.remove(key);
     }
 
-    fn readable(&self, _: &Pipes) -> bool {
-        !self.fq.is_empty()
+    fn readable(&self, pipes: &Pipes) -> bool {
+        self.fq.has_input(pipes)
     }
 
     fn writable(&self, pipes: &Pipes, opts: &Options) -> bool {
@@ -77,5 +63,13 @@ impl Pattern for Dealer {
 
     fn receives(&self) -> bool {
         true
+    }
+}
+
+/// ZMQ_PROBE_ROUTER: an empty message, first in a new pipe, announces us
+/// to a ROUTER (DEALER and REQ; ROUTER does the same itself).
+pub(crate) fn probe(pipes: &mut Pipes, cx: &Cx<'_>, key: PipeKey) {
+    if cx.opts.probe_router {
+        pipes.push_out(key, Message::from(bytes::Bytes::new()));
     }
 }

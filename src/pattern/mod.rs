@@ -44,6 +44,7 @@ use crate::error::Error;
 use crate::message::{Incoming, Message};
 use crate::options::Options;
 use crate::pipe::fq::FairQueue;
+pub(crate) use crate::pipe::Refusal;
 use crate::pipe::{Item, PipeKey, Pipes};
 use crate::proto::session::PeerInfo;
 use crate::proto::socket_type::SocketType;
@@ -60,6 +61,10 @@ pub(crate) struct Cx<'a> {
     pub(crate) opts: &'a Options,
     /// The socket's counters.
     pub(crate) stats: &'a mut SocketStats,
+    /// The caller may wait (a blocking send, or a timed one with time
+    /// left): a full pipe that only needs the engine to catch up may ask
+    /// for `WaitOrDrop`; otherwise the pattern decides now (drops, counted).
+    pub(crate) can_wait: bool,
 }
 
 /// The outcome of [`Pattern::send`].
@@ -75,40 +80,12 @@ pub(crate) enum Sent {
     /// with `WouldBlock`, a timed send with `TimedOut`.
     Wait(Message),
     /// The peer's pipe is full only because the engine has not drained it
-    /// yet (its connection is writable): a blocking send waits for it; a
-    /// send that cannot wait drops the message and counts it as
-    /// `dropped_full` (ROUTER).
+    /// yet (its connection is writable): wait for it, then try again.
+    /// Only when `Cx::can_wait`; a send that cannot wait is decided at once
+    /// (ROUTER: dropped and counted as `dropped_full`).
     WaitOrDrop(Message),
     /// Refused.
     Fail(Error, Message),
-}
-
-/// Why a pattern refused a peer (its connection is closed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refusal {
-    /// ROUTER: the announced routing id starts with a zero byte.
-    IdLeadingZero,
-    /// ROUTER: the announced routing id is longer than 255 bytes.
-    IdTooLong,
-    /// ROUTER: another connected peer uses this routing id.
-    IdDuplicate,
-    /// PAIR: the socket already has its one peer.
-    PairTaken,
-    /// The socket is closing.
-    Closing,
-}
-
-impl Refusal {
-    /// Human-readable reason.
-    pub(crate) fn reason(self) -> &'static str {
-        match self {
-            Refusal::IdLeadingZero => "routing id starts with a zero byte",
-            Refusal::IdTooLong => "routing id longer than 255 bytes",
-            Refusal::IdDuplicate => "routing id already in use on this ROUTER",
-            Refusal::PairTaken => "PAIR socket already has a peer",
-            Refusal::Closing => "socket is closing",
-        }
-    }
 }
 
 /// One socket type's behaviour. See the module docs for when each hook runs.

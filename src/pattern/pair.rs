@@ -59,8 +59,8 @@ impl Pattern for Pair {
         }
     }
 
-    fn readable(&self, _: &Pipes) -> bool {
-        !self.fq.is_empty()
+    fn readable(&self, pipes: &Pipes) -> bool {
+        self.fq.has_input(pipes)
     }
 
     fn writable(&self, pipes: &Pipes, opts: &Options) -> bool {

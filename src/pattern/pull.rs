@@ -45,8 +45,8 @@ impl Pattern for Pull {
         let _ = (pipes, key);
     }
 
-    fn readable(&self, _: &Pipes) -> bool {
-        !self.fq.is_empty()
+    fn readable(&self, pipes: &Pipes) -> bool {
+        self.fq.has_input(pipes)
     }
 
     fn writable(&self, _: &Pipes, _: &Options) -> bool {

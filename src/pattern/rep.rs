@@ -110,8 +110,8 @@ impl Pattern for Rep {
         }
     }
 
-    fn readable(&self, _: &Pipes) -> bool {
-        !self.replying && !self.fq.is_empty()
+    fn readable(&self, pipes: &Pipes) -> bool {
+        !self.replying && self.fq.has_input(pipes)
     }
 
     fn writable(&self, _: &Pipes, _: &Options) -> bool {

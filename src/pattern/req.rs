@@ -128,7 +128,9 @@ impl Pattern for Req {
         deliver_all(&mut self.fq, pipes, key, items);
     }
 
-    fn attach(&mut self, _: &mut Pipes, _: &mut Cx<'_>, key: PipeKey) -> Result<(), Refusal> {
+    fn attach(&mut self, pipes: &mut Pipes, cx: &mut Cx<'_>, key: PipeKey) -> Result<(), Refusal> {
+        // libzmq's REQ inherits DEALER's probe.
+        super::dealer::probe(pipes, cx, key);
         self.lb.add(key);
         Ok(())
     }
@@ -140,8 +142,8 @@ impl Pattern for Req {
         }
     }
 
-    fn readable(&self, _: &Pipes) -> bool {
-        self.awaiting_reply && !self.fq.is_empty()
+    fn readable(&self, pipes: &Pipes) -> bool {
+        self.awaiting_reply && self.fq.has_input(pipes)
     }
 
     fn writable(&self, pipes: &Pipes, opts: &Options) -> bool {

@@ -87,7 +87,11 @@ pub(crate) fn route(
             cx.stats.dropped_full += 1;
             return Sent::Dropped;
         }
-        // Only the engine is behind: let a blocking send wait for it.
+        if !cx.can_wait {
+            cx.stats.dropped_full += 1;
+            return Sent::Dropped;
+        }
+        // Only the engine is behind: let the caller wait for it.
         return Sent::WaitOrDrop(msg);
     }
     if strip {
@@ -143,8 +147,21 @@ impl Pattern for Router {
         deliver_all(&mut self.fq, pipes, key, items);
     }
 
-    fn attach(&mut self, _: &mut Pipes, _: &mut Cx<'_>, _: PipeKey) -> Result<(), Refusal> {
-        // Routable only once connected, when the peer's id is known.
+    fn attach(&mut self, pipes: &mut Pipes, cx: &mut Cx<'_>, key: PipeKey) -> Result<(), Refusal> {
+        // A `connect` pipe named by `connect_routing_id` is routable at
+        // once (messages wait in it for the connection, as in libzmq);
+        // others only once connected, when the peer's id is known.
+        if let Some(id) = pipes.get(key).and_then(|p| p.preset_id().cloned()) {
+            if self.routes.get(&id).is_some_and(|&k| k != key) {
+                return Err(Refusal::IdDuplicate);
+            }
+            self.routes.insert(id.clone(), key);
+            pipes.set_routing_id(key, Some(id));
+        }
+        if cx.opts.probe_router {
+            // ZMQ_PROBE_ROUTER: an empty message, first in the new pipe.
+            pipes.push_out(key, Message::from(Bytes::new()));
+        }
         Ok(())
     }
 
@@ -155,8 +172,12 @@ impl Pattern for Router {
         key: PipeKey,
         peer: &PeerInfo,
     ) -> Result<(), Refusal> {
-        let preset = pipes.get(key).and_then(|p| p.preset_id().cloned());
-        let id = match preset.or_else(|| peer.identity.clone()) {
+        if let Some(id) = pipes.get(key).and_then(|p| p.preset_id().cloned()) {
+            // Routed since `attach`; the peer's own id does not matter.
+            self.routes.insert(id, key);
+            return Ok(());
+        }
+        let id = match peer.identity.clone() {
             Some(id) => {
                 if id.first() == Some(&0) {
                     return Err(Refusal::IdLeadingZero);
@@ -172,7 +193,7 @@ impl Pattern for Router {
                         // ZMQ_ROUTER_HANDOVER: the new peer takes the id
                         // over; the old connection is closed.
                         self.routes.remove(&id);
-                        pipes.kick(old);
+                        pipes.kick(old, Refusal::HandedOver);
                     }
                     _ => {}
                 }
@@ -182,22 +203,23 @@ impl Pattern for Router {
         };
         self.routes.insert(id.clone(), key);
         pipes.set_routing_id(key, Some(id));
-        if cx.opts.probe_router {
-            pipes.push_out(key, Message::from(Bytes::new()));
-        }
         Ok(())
     }
 
     fn disconnected(&mut self, pipes: &mut Pipes, _: &mut Cx<'_>, key: PipeKey) {
-        self.release(pipes, key);
+        // A pipe named by `connect_routing_id` stays routable while it
+        // reconnects (its messages wait); others lose their id.
+        if pipes.get(key).is_some_and(|p| p.preset_id().is_none()) {
+            self.release(pipes, key);
+        }
     }
 
     fn detach(&mut self, pipes: &mut Pipes, _: &mut Cx<'_>, key: PipeKey) {
         self.release(pipes, key);
     }
 
-    fn readable(&self, _: &Pipes) -> bool {
-        !self.fq.is_empty()
+    fn readable(&self, pipes: &Pipes) -> bool {
+        self.fq.has_input(pipes)
     }
 
     fn writable(&self, pipes: &Pipes, opts: &Options) -> bool {

@@ -76,7 +76,7 @@ fn legacy_subscription_frames_are_subscriptions() {
         [vec![Bytes::from_static(b"\x01weather")]]
     );
     assert!(matches!(
-        st.send(Message::from("weather: sun")),
+        st.send(Message::from("weather: sun"), false),
         SendStep::Done
     ));
     assert_eq!(out_of(&mut st, a), [msg(b"weather: sun")]);
@@ -96,7 +96,7 @@ fn legacy_subscription_frames_are_subscriptions() {
         [vec![Bytes::from_static(b"\x00weather")]]
     );
     assert!(matches!(
-        st.send(Message::from("weather: rain")),
+        st.send(Message::from("weather: rain"), false),
         SendStep::Done
     ));
     assert_eq!(st.stats().unmatched, 1);
@@ -192,9 +192,12 @@ fn router_handover_kicks_the_old_pipe() {
     st.take_service();
     let new = accept(&mut st, 2, b"DEALER", Some("X"));
     let visits = st.take_service();
-    assert!(visits.iter().any(|v| v.key == old && v.close), "{visits:?}");
+    assert!(
+        visits.iter().any(|v| v.key == old && v.close.is_some()),
+        "{visits:?}"
+    );
     assert!(matches!(
-        st.send(Message::multipart(["X", "hi"])),
+        st.send(Message::multipart(["X", "hi"]), false),
         SendStep::Done
     ));
     assert_eq!(out_of(&mut st, new), [msg(b"hi")]);
@@ -225,7 +228,10 @@ fn rep_replies_to_the_requester_or_counts_the_drop() {
     let mut out = VecDeque::new();
     st.recv(&mut out, 10).unwrap();
     assert_eq!(out.len(), 1, "REP hands out one request at a time");
-    assert!(matches!(st.send(Message::from("ra")), SendStep::Done));
+    assert!(matches!(
+        st.send(Message::from("ra"), false),
+        SendStep::Done
+    ));
     assert_eq!(
         out_of(&mut st, a),
         [Item::Msg(Message::multipart(["", "ra"]))]
@@ -233,6 +239,135 @@ fn rep_replies_to_the_requester_or_counts_the_drop() {
     out.clear();
     st.recv(&mut out, 10).unwrap();
     st.detach_conn(b, VecDeque::new(), 0, false, true);
-    assert!(matches!(st.send(Message::from("rb")), SendStep::Done));
+    assert!(matches!(
+        st.send(Message::from("rb"), false),
+        SendStep::Done
+    ));
     assert_eq!(st.stats().dropped_unroutable, 1);
+}
+
+/// A REP whose reply cannot wait for a full pipe drops it (counted) and is
+/// ready for the next request (it must not stay stuck in "replying").
+#[test]
+fn rep_dropped_reply_resets_the_state_machine() {
+    let mut st = State::new(SocketType::Rep, Options::default().with_send_hwm(1), 1);
+    let a = accept(&mut st, 1, b"REQ", None);
+    deliver(
+        &mut st,
+        a,
+        vec![
+            Item::Msg(Message::multipart(["", "q1"])),
+            Item::Msg(Message::multipart(["", "q2"])),
+            Item::Msg(Message::multipart(["", "q3"])),
+        ],
+    );
+    let mut out = VecDeque::new();
+    st.recv(&mut out, 1).unwrap();
+    assert!(matches!(
+        st.send(Message::from("r1"), false),
+        SendStep::Done
+    ));
+    out.clear();
+    st.recv(&mut out, 1).unwrap();
+    // The pipe (HWM 1) is full and the engine has not taken it: a reply
+    // that cannot wait is dropped, not left pending.
+    assert!(matches!(
+        st.send(Message::from("r2"), false),
+        SendStep::Done
+    ));
+    assert_eq!(st.stats().dropped_full, 1);
+    out.clear();
+    st.recv(&mut out, 1).expect("ready for the next request");
+    assert_eq!(out.len(), 1);
+}
+
+/// A PUB message that every matching subscriber's pipe was too full to
+/// take is dropped whole: counted in dropped_full, not as sent.
+#[test]
+fn pub_message_dropped_by_every_subscriber_is_not_sent() {
+    let mut st = State::new(SocketType::Pub, Options::default().with_send_hwm(1), 1);
+    let a = accept(&mut st, 1, b"SUB", None);
+    deliver(&mut st, a, vec![Item::Subscribe(Bytes::new())]);
+    assert!(matches!(st.send(Message::from("1"), false), SendStep::Done));
+    assert!(matches!(st.send(Message::from("2"), false), SendStep::Done));
+    let s = st.stats();
+    assert_eq!((s.messages_sent, s.dropped_full), (1, 1));
+}
+
+/// A departing subscriber's cancels come after everything it sent before
+/// it went (a proxy must never see a cancel before its subscribe).
+#[test]
+fn xpub_departure_cancels_follow_pending_subscribes() {
+    let mut st = State::new(SocketType::XPub, Options::default(), 1);
+    let a = accept(&mut st, 1, b"SUB", None);
+    deliver(&mut st, a, vec![Item::Subscribe(Bytes::from_static(b"t"))]);
+    st.detach_conn(a, VecDeque::new(), 0, false, true);
+    assert_eq!(
+        recv_all(&mut st),
+        [
+            vec![Bytes::from_static(b"\x01t")],
+            vec![Bytes::from_static(b"\x00t")]
+        ]
+    );
+}
+
+/// A subscriber over `max_subscriptions` is asked to go (its connection is
+/// closed by the engine); what it had is released.
+#[test]
+fn subscriber_over_its_limit_is_kicked() {
+    let mut st = State::new(
+        SocketType::Pub,
+        Options::default().with_subscription_limits(2, 1000),
+        1,
+    );
+    let a = accept(&mut st, 1, b"SUB", None);
+    st.take_service();
+    let subs = ["a", "b", "c"].map(|t| Item::Subscribe(Bytes::from_static(t.as_bytes())));
+    deliver(&mut st, a, subs.to_vec());
+    let visits = st.take_service();
+    assert!(
+        visits
+            .iter()
+            .any(|v| v.key == a && v.close == Some(crate::pipe::Refusal::TooManySubscriptions)),
+        "{visits:?}"
+    );
+    // By bytes too.
+    let mut st = State::new(
+        SocketType::Pub,
+        Options::default().with_subscription_limits(100, 5),
+        1,
+    );
+    let b = accept(&mut st, 1, b"SUB", None);
+    st.take_service();
+    deliver(
+        &mut st,
+        b,
+        vec![Item::Subscribe(Bytes::from_static(b"123456"))],
+    );
+    assert!(st
+        .take_service()
+        .iter()
+        .any(|v| v.key == b && v.close.is_some()));
+}
+
+/// An XSUB whose publisher connection is down does not pile up
+/// subscription changes in its pipe: the next connection gets the current
+/// set, once.
+#[test]
+fn xsub_changes_while_disconnected_do_not_pile_up() {
+    let mut st = State::new(SocketType::XSub, Options::default(), 1);
+    let (Some(key), _) = st.connect_pipe().unwrap() else {
+        panic!("a connect pipe")
+    };
+    for _ in 0..1000 {
+        st.send(Message::from(Bytes::from_static(b"\x01x")), false);
+        st.send(Message::from(Bytes::from_static(b"\x00x")), false);
+    }
+    st.send(Message::from(Bytes::from_static(b"\x01y")), false);
+    st.attach_conn(Some(key), None, ConnKey::new(1, 1), &peer(b"PUB", None))
+        .unwrap();
+    assert_eq!(
+        out_of(&mut st, key),
+        [Item::Subscribe(Bytes::from_static(b"y"))]
+    );
 }

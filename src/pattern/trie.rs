@@ -1,109 +1,223 @@
 //! Subscriptions: topic prefixes and what holds each (a reference count on a
-//! SUB, the set of subscribed pipes on a PUB).
+//! SUB, the set of subscribed pipes on a PUB), in a radix tree.
 //!
-//! Matching a message looks up only the prefix lengths that some
-//! subscription has, so its cost is one hash lookup per distinct subscription
-//! length, whatever the number of subscriptions.
-
-use std::collections::{BTreeMap, HashMap};
+//! Matching a message walks the tree once along its first frame, comparing
+//! each byte at most once: the cost is bounded by the topic's length,
+//! whatever the number or the lengths of the subscriptions (a flat map of
+//! prefixes costs a hash per distinct subscription length, which a peer can
+//! make quadratic).
 
 use bytes::Bytes;
 
-/// Prefixes mapped to a value, with fast "which prefixes of this data are
-/// present" lookups.
+/// One node: the bytes on the edge that leads to it, the value of the
+/// prefix ending here (if subscribed), and children by their first byte.
+#[derive(Debug, Clone)]
+struct Node<V> {
+    edge: Bytes,
+    value: Option<V>,
+    /// Sorted by the first byte of their edge (never empty for a child).
+    children: Vec<Node<V>>,
+}
+
+impl<V> Node<V> {
+    fn branch(edge: Bytes) -> Node<V> {
+        Node {
+            edge,
+            value: None,
+            children: Vec::new(),
+        }
+    }
+
+    fn child_pos(&self, first: u8) -> Result<usize, usize> {
+        self.children
+            .binary_search_by_key(&first, |c| c.edge.first().copied().unwrap_or(0))
+    }
+}
+
+/// Prefixes mapped to a value, with "which prefixes of this data are
+/// present" lookups in one walk.
 #[derive(Debug, Clone)]
 pub(crate) struct PrefixMap<V> {
-    map: HashMap<Bytes, V>,
-    /// How many keys have each length.
-    lens: BTreeMap<usize, usize>,
+    root: Node<V>,
+    len: usize,
 }
 
 impl<V> Default for PrefixMap<V> {
     fn default() -> Self {
         PrefixMap {
-            map: HashMap::new(),
-            lens: BTreeMap::new(),
+            root: Node::branch(Bytes::new()),
+            len: 0,
         }
     }
 }
 
+/// Length of the common prefix of `a` and `b`.
+fn common(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
 impl<V> PrefixMap<V> {
-    /// The value for `prefix`, created with `make` if absent.
-    pub(crate) fn entry(&mut self, prefix: Bytes, make: impl FnOnce() -> V) -> &mut V {
-        let len = prefix.len();
-        let lens = &mut self.lens;
-        self.map.entry(prefix).or_insert_with(|| {
-            *lens.entry(len).or_insert(0) += 1;
-            make()
-        })
+    /// The value for `prefix`, created with `make` if absent. The key is
+    /// copied into the tree's own storage (never a slice of a larger
+    /// buffer the peer sent).
+    pub(crate) fn entry(&mut self, prefix: &[u8], make: impl FnOnce() -> V) -> &mut V {
+        let mut node = &mut self.root;
+        let mut rest = prefix;
+        loop {
+            if rest.is_empty() {
+                if node.value.is_none() {
+                    self.len += 1;
+                }
+                return node.value.get_or_insert_with(make);
+            }
+            let first = rest[0];
+            match node.child_pos(first) {
+                Err(pos) => {
+                    node.children
+                        .insert(pos, Node::branch(Bytes::copy_from_slice(rest)));
+                    self.len += 1;
+                    return node.children[pos].value.get_or_insert_with(make);
+                }
+                Ok(pos) => {
+                    let shared = common(&node.children[pos].edge, rest);
+                    if shared < node.children[pos].edge.len() {
+                        // Split the edge: a new inner node holds the shared
+                        // part, the old child keeps the rest.
+                        let old = &mut node.children[pos];
+                        let tail = old.edge.slice(shared..);
+                        let head = old.edge.slice(..shared);
+                        let moved = Node {
+                            edge: tail,
+                            value: old.value.take(),
+                            children: std::mem::take(&mut old.children),
+                        };
+                        old.edge = head;
+                        old.children.push(moved);
+                    }
+                    node = &mut node.children[pos];
+                    rest = &rest[shared..];
+                }
+            }
+        }
     }
 
     /// The value for `prefix`.
     pub(crate) fn get_mut(&mut self, prefix: &[u8]) -> Option<&mut V> {
-        self.map.get_mut(prefix)
+        let mut node = &mut self.root;
+        let mut rest = prefix;
+        loop {
+            if rest.is_empty() {
+                return node.value.as_mut();
+            }
+            let pos = node.child_pos(rest[0]).ok()?;
+            let child = &mut node.children[pos];
+            if !rest.starts_with(&child.edge) {
+                return None;
+            }
+            rest = &rest[child.edge.len()..];
+            node = child;
+        }
     }
 
-    /// Remove `prefix`.
+    /// Remove `prefix`, pruning nodes that no longer lead anywhere.
     pub(crate) fn remove(&mut self, prefix: &[u8]) -> Option<V> {
-        let v = self.map.remove(prefix)?;
-        if let Some(n) = self.lens.get_mut(&prefix.len()) {
-            *n -= 1;
-            if *n == 0 {
-                self.lens.remove(&prefix.len());
-            }
-        }
+        let v = remove_in(&mut self.root, prefix)?;
+        self.len -= 1;
         Some(v)
     }
 
-    /// Every prefix of `data` that is a key, shortest first.
-    pub(crate) fn matches<'a>(
-        &'a self,
-        data: &'a [u8],
-    ) -> impl Iterator<Item = (&'a Bytes, &'a V)> + 'a {
-        self.lens
-            .keys()
-            .take_while(move |&&len| len <= data.len())
-            .filter_map(move |&len| self.map.get_key_value(data.get(..len)?))
+    /// Every key that is a prefix of `data` (shortest first), with its
+    /// value, passed to `f`.
+    pub(crate) fn for_each_match(&self, data: &[u8], mut f: impl FnMut(&V)) {
+        let mut node = &self.root;
+        let mut rest = data;
+        loop {
+            if let Some(v) = &node.value {
+                f(v);
+            }
+            let Some(&first) = rest.first() else {
+                return;
+            };
+            let Ok(pos) = node.child_pos(first) else {
+                return;
+            };
+            let child = &node.children[pos];
+            if !rest.starts_with(&child.edge) {
+                return;
+            }
+            rest = &rest[child.edge.len()..];
+            node = child;
+        }
     }
 
     /// Is some key a prefix of `data`?
     pub(crate) fn any_match(&self, data: &[u8]) -> bool {
-        self.matches(data).next().is_some()
+        let mut found = false;
+        self.for_each_match(data, |_| found = true);
+        found
     }
 
-    /// Every key and value.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Bytes, &V)> {
-        self.map.iter()
-    }
-
-    /// Keep only the entries for which `keep` returns true.
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Bytes, &mut V) -> bool) {
-        let lens = &mut self.lens;
-        self.map.retain(|k, v| {
-            let kept = keep(k, v);
-            if !kept {
-                if let Some(n) = lens.get_mut(&k.len()) {
-                    *n -= 1;
-                    if *n == 0 {
-                        lens.remove(&k.len());
-                    }
-                }
-            }
-            kept
-        });
+    /// Every key with its value.
+    pub(crate) fn iter(&self) -> Vec<(Bytes, &V)> {
+        let mut out = Vec::with_capacity(self.len);
+        collect(&self.root, &mut Vec::new(), &mut out);
+        out
     }
 
     /// Number of keys.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.map.len()
+        self.len
     }
 
     /// No keys.
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len == 0
     }
+}
+
+fn remove_in<V>(node: &mut Node<V>, rest: &[u8]) -> Option<V> {
+    if rest.is_empty() {
+        return node.value.take();
+    }
+    let pos = node.child_pos(rest[0]).ok()?;
+    let child = &mut node.children[pos];
+    if !rest.starts_with(&child.edge) {
+        return None;
+    }
+    let skip = child.edge.len();
+    let v = remove_in(child, &rest[skip..])?;
+    // Prune or merge the child if it became useless.
+    if child.value.is_none() {
+        match child.children.len() {
+            0 => {
+                node.children.remove(pos);
+            }
+            1 => {
+                let only = child.children.remove(0);
+                let mut edge = Vec::with_capacity(child.edge.len() + only.edge.len());
+                edge.extend_from_slice(&child.edge);
+                edge.extend_from_slice(&only.edge);
+                child.edge = Bytes::from(edge);
+                child.value = only.value;
+                child.children = only.children;
+            }
+            _ => {}
+        }
+    }
+    Some(v)
+}
+
+fn collect<'a, V>(node: &'a Node<V>, path: &mut Vec<u8>, out: &mut Vec<(Bytes, &'a V)>) {
+    path.extend_from_slice(&node.edge);
+    if let Some(v) = &node.value {
+        out.push((Bytes::copy_from_slice(path), v));
+    }
+    for c in &node.children {
+        collect(c, path, out);
+    }
+    path.truncate(path.len() - node.edge.len());
 }
 
 #[cfg(test)]
@@ -111,29 +225,51 @@ mod tests {
     use super::*;
     use quickcheck::quickcheck;
 
+    fn matches(m: &PrefixMap<Vec<u8>>, data: &[u8]) -> Vec<Vec<u8>> {
+        let mut got = Vec::new();
+        m.for_each_match(data, |k| got.push(k.clone()));
+        got
+    }
+
     #[test]
-    fn empty_prefix_matches_everything_and_lengths_are_tracked() {
-        let mut m: PrefixMap<u32> = PrefixMap::default();
-        *m.entry(Bytes::from_static(b"ab"), || 0) += 1;
-        assert!(m.any_match(b"abc"));
+    fn empty_prefix_matches_everything_and_edges_split_and_merge() {
+        let mut m: PrefixMap<Vec<u8>> = PrefixMap::default();
+        m.entry(b"abcd", || b"abcd".to_vec());
+        m.entry(b"ab", || b"ab".to_vec());
+        m.entry(b"abx", || b"abx".to_vec());
+        assert_eq!(matches(&m, b"abcde"), [b"ab".to_vec(), b"abcd".to_vec()]);
         assert!(!m.any_match(b"a"));
-        *m.entry(Bytes::new(), || 0) += 1;
+        m.entry(b"", Vec::new);
         assert!(m.any_match(b""));
-        assert!(m.any_match(b"zz"));
-        let found: Vec<_> = m.matches(b"abz").map(|(k, _)| k.clone()).collect();
-        assert_eq!(found, [Bytes::new(), Bytes::from_static(b"ab")]);
+        assert_eq!(m.len(), 4);
+        assert_eq!(m.remove(b"ab"), Some(b"ab".to_vec()));
+        assert_eq!(m.remove(b"ab"), None);
+        assert_eq!(matches(&m, b"abcd"), [b"".to_vec(), b"abcd".to_vec()]);
         m.remove(b"");
-        m.remove(b"ab");
+        m.remove(b"abx");
+        m.remove(b"abcd");
         assert!(m.is_empty());
-        assert!(!m.any_match(b"abc"));
+        assert!(!m.any_match(b"abcd"));
+        assert!(m.root.children.is_empty(), "every node pruned");
+    }
+
+    #[test]
+    fn keys_are_copied_out_of_the_peers_buffer() {
+        let big = Bytes::from(vec![7u8; 65536]);
+        let mut m: PrefixMap<()> = PrefixMap::default();
+        m.entry(&big[..8], || ());
+        drop(big);
+        // The tree's edge owns 8 bytes, not a view of the 64 KiB buffer.
+        assert_eq!(m.iter()[0].0.len(), 8);
+        assert!(m.root.children[0].edge.len() == 8);
     }
 
     quickcheck! {
-        fn matches_agree_with_a_linear_scan(keys: Vec<Vec<u8>>, data: Vec<u8>, drop: Vec<usize>) -> bool {
-            let mut m: PrefixMap<()> = PrefixMap::default();
+        fn agrees_with_a_linear_scan(keys: Vec<Vec<u8>>, data: Vec<u8>, drop: Vec<usize>) -> bool {
+            let mut m: PrefixMap<Vec<u8>> = PrefixMap::default();
             let mut model: Vec<Vec<u8>> = Vec::new();
-            for k in keys.iter().map(|k| k.iter().take(4).map(|b| b % 3).collect::<Vec<u8>>()) {
-                m.entry(Bytes::from(k.clone()), || ());
+            for k in keys.iter().map(|k| k.iter().take(5).map(|b| b % 3).collect::<Vec<u8>>()) {
+                m.entry(&k, || k.clone());
                 if !model.contains(&k) {
                     model.push(k);
                 }
@@ -143,14 +279,23 @@ mod tests {
                     break;
                 }
                 let k = model.remove(i % model.len());
-                m.remove(&k);
+                if m.remove(&k) != Some(k.clone()) {
+                    return false;
+                }
             }
-            let data: Vec<u8> = data.iter().take(6).map(|b| b % 3).collect();
-            let mut got: Vec<Vec<u8>> = m.matches(&data).map(|(k, _)| k.to_vec()).collect();
-            let mut want: Vec<Vec<u8>> = model.into_iter().filter(|k| data.starts_with(k)).collect();
-            got.sort();
-            want.sort();
-            got == want && m.len() == m.iter().count()
+            let data: Vec<u8> = data.iter().take(7).map(|b| b % 3).collect();
+            let got = matches(&m, &data);
+            let mut want: Vec<Vec<u8>> = model.iter().filter(|k| data.starts_with(k)).cloned().collect();
+            want.sort_by_key(Vec::len);
+            let mut all: Vec<Vec<u8>> = m.iter().into_iter().map(|(k, v)| {
+                assert_eq!(&k[..], &v[..]);
+                k.to_vec()
+            }).collect();
+            all.sort();
+            let mut keys = model.clone();
+            keys.sort();
+            let gets = model.iter().all(|k| m.get_mut(k).map(|v| v.clone()) == Some(k.clone()));
+            got == want && all == keys && m.len() == model.len() && gets
         }
     }
 }

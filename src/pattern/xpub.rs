@@ -24,20 +24,25 @@ use crate::pipe::fq::FairQueue;
 use crate::pipe::{Item, PipeKey, Pipes};
 use crate::proto::socket_type::SocketType;
 use bytes::{BufMut, Bytes, BytesMut};
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// PUB (`x == false`) or XPUB.
 #[derive(Debug)]
 pub(crate) struct XPub {
     x: bool,
-    /// Every subscriber pipe.
-    pipes: Vec<PipeKey>,
+    /// Every subscriber pipe, with the topics it holds.
+    subscribers: HashMap<PipeKey, Held>,
     /// Topic prefix to the pipes subscribed to it.
     subs: PrefixMap<Vec<PipeKey>>,
     /// XPUB: messages for `recv` from subscribers, in arrival order.
     fq: FairQueue,
-    /// XPUB: cancels raised by a departed subscriber, for `recv`.
-    departed: VecDeque<Message>,
+}
+
+/// What one subscriber holds (for its limits and its departure).
+#[derive(Debug, Default)]
+struct Held {
+    topics: HashSet<Bytes>,
+    bytes: usize,
 }
 
 /// `0x01 topic` (subscribe) or `0x00 topic` (cancel), as XPUB's `recv` and
@@ -66,27 +71,47 @@ impl XPub {
     pub(crate) fn new(x: bool) -> XPub {
         XPub {
             x,
-            pipes: Vec::new(),
+            subscribers: HashMap::new(),
             subs: PrefixMap::default(),
             fq: FairQueue::default(),
-            departed: VecDeque::new(),
         }
     }
 
     /// Apply one subscription change from `key`; returns whether XPUB's
-    /// `recv` should see it.
-    fn apply(&mut self, cx: &Cx<'_>, key: PipeKey, subscribe: bool, topic: &Bytes) -> bool {
+    /// `recv` should see it, or the refusal when the subscriber is over its
+    /// limits.
+    fn apply(
+        &mut self,
+        cx: &Cx<'_>,
+        key: PipeKey,
+        subscribe: bool,
+        topic: &Bytes,
+    ) -> Result<bool, Refusal> {
+        let held = self.subscribers.entry(key).or_default();
         if subscribe {
-            let holders = self.subs.entry(topic.clone(), Vec::new);
+            if !held.topics.contains(topic) {
+                if held.topics.len() >= cx.opts.max_subscriptions
+                    || held.bytes + topic.len() > cx.opts.max_subscription_bytes
+                {
+                    return Err(Refusal::TooManySubscriptions);
+                }
+                // A copy: never a view that keeps the peer's read buffer.
+                held.topics.insert(Bytes::copy_from_slice(topic));
+                held.bytes += topic.len();
+            }
+            let holders = self.subs.entry(topic, Vec::new);
             let first = holders.is_empty();
             if !holders.contains(&key) {
                 holders.push(key);
             }
-            first || cx.opts.xpub_verbose || cx.opts.xpub_verboser
+            Ok(first || cx.opts.xpub_verbose || cx.opts.xpub_verboser)
         } else {
+            if held.topics.remove(topic) {
+                held.bytes -= topic.len();
+            }
             let Some(holders) = self.subs.get_mut(topic) else {
                 // libzmq reports a cancel for a topic nobody had.
-                return true;
+                return Ok(true);
             };
             let had = holders.len();
             holders.retain(|&k| k != key);
@@ -95,32 +120,33 @@ impl XPub {
             if last {
                 self.subs.remove(topic);
             }
-            last || !removed || cx.opts.xpub_verboser
+            Ok(last || !removed || cx.opts.xpub_verboser)
         }
     }
 }
 
 impl Pattern for XPub {
     fn send(&mut self, pipes: &mut Pipes, cx: &mut Cx<'_>, msg: Message) -> Sent {
-        let topic = msg.first().cloned().unwrap_or_default();
+        let topic = msg.first().map_or(&[][..], |f| f.as_ref());
         let mut targets: Vec<PipeKey> = Vec::new();
-        for (_, holders) in self.subs.matches(&topic) {
-            for &k in holders {
-                if !targets.contains(&k) {
-                    targets.push(k);
-                }
-            }
-        }
+        self.subs
+            .for_each_match(topic, |holders| targets.extend_from_slice(holders));
         if targets.is_empty() {
             cx.stats.unmatched += 1;
             return Sent::Dropped;
         }
+        // A pipe subscribed to several matching prefixes gets one copy.
+        targets.sort_unstable();
+        targets.dedup();
         let hwm = cx.opts.send_hwm;
         if cx.opts.xpub_nodrop && !dist::all_have_room(pipes, targets.iter().copied(), hwm) {
             return Sent::Wait(msg);
         }
-        dist::send_to(pipes, targets, hwm, &msg, cx.stats);
-        Sent::Done
+        match dist::send_to(pipes, targets, hwm, &msg, cx.stats) {
+            // Every matching subscriber was full: dropped whole (counted).
+            0 => Sent::Dropped,
+            _ => Sent::Done,
+        }
     }
 
     fn recv(
@@ -133,14 +159,7 @@ impl Pattern for XPub {
         if !self.x {
             return Err(unsupported(SocketType::Pub));
         }
-        while out.len() < max {
-            match self.departed.pop_front() {
-                Some(m) => out.push_back(Incoming::Message(m)),
-                None => break,
-            }
-        }
-        let room = max.saturating_sub(out.len());
-        recv_fair(&mut self.fq, pipes, cx, out, room, |_, _, item| plain(item));
+        recv_fair(&mut self.fq, pipes, cx, out, max, |_, _, item| plain(item));
         Ok(())
     }
 
@@ -154,12 +173,19 @@ impl Pattern for XPub {
                 Item::Eof => None,
             };
             match change {
-                Some((on, topic)) => {
-                    let tell = self.apply(cx, key, on, &topic);
-                    if tell && self.x {
-                        keep.push(Item::Msg(notification(on, &topic)));
+                Some((on, topic)) => match self.apply(cx, key, on, &topic) {
+                    Ok(tell) => {
+                        if tell && self.x {
+                            keep.push(Item::Msg(notification(on, &topic)));
+                        }
                     }
-                }
+                    Err(why) => {
+                        // Over its limits: the connection goes (its
+                        // subscriptions with it, at detach).
+                        pipes.kick(key, why);
+                        break;
+                    }
+                },
                 None if self.x => keep.push(item),
                 // A PUB has no use for what subscribers send.
                 None => {}
@@ -172,8 +198,8 @@ impl Pattern for XPub {
     }
 
     fn attach(&mut self, pipes: &mut Pipes, cx: &mut Cx<'_>, key: PipeKey) -> Result<(), Refusal> {
-        if !self.pipes.contains(&key) {
-            self.pipes.push(key);
+        if let std::collections::hash_map::Entry::Vacant(e) = self.subscribers.entry(key) {
+            e.insert(Held::default());
             if let Some(welcome) = &cx.opts.xpub_welcome_msg {
                 pipes.push_out(key, Message::from(welcome.clone()));
             }
@@ -181,30 +207,40 @@ impl Pattern for XPub {
         Ok(())
     }
 
-    fn detach(&mut self, _: &mut Pipes, cx: &mut Cx<'_>, key: PipeKey) {
-        self.pipes.retain(|&k| k != key);
+    fn detach(&mut self, pipes: &mut Pipes, cx: &mut Cx<'_>, key: PipeKey) {
+        let Some(held) = self.subscribers.remove(&key) else {
+            return;
+        };
         let verboser = cx.opts.xpub_verboser;
         let mut raised = Vec::new();
-        self.subs.retain(|topic, holders| {
-            let had = holders.len();
+        for topic in held.topics {
+            let Some(holders) = self.subs.get_mut(&topic) else {
+                continue;
+            };
             holders.retain(|&k| k != key);
-            if holders.len() < had && (holders.is_empty() || verboser) {
-                raised.push(topic.clone());
+            let last = holders.is_empty();
+            if last {
+                self.subs.remove(&topic);
             }
-            !holders.is_empty()
-        });
-        if self.x {
-            self.departed
-                .extend(raised.iter().map(|t| notification(false, t)));
+            if last || verboser {
+                raised.push(Item::Msg(notification(false, &topic)));
+            }
+        }
+        if self.x && !raised.is_empty() {
+            // Behind whatever the subscriber sent before it went, so a
+            // proxy never sees its cancel before its subscribe.
+            pipes.push_in(key, raised.into_iter());
+            self.fq.activate(pipes, key);
         }
     }
 
-    fn readable(&self, _: &Pipes) -> bool {
-        self.x && (!self.departed.is_empty() || !self.fq.is_empty())
+    fn readable(&self, pipes: &Pipes) -> bool {
+        self.x && self.fq.has_input(pipes)
     }
 
     fn writable(&self, pipes: &Pipes, opts: &Options) -> bool {
-        !opts.xpub_nodrop || dist::all_have_room(pipes, self.pipes.iter().copied(), opts.send_hwm)
+        !opts.xpub_nodrop
+            || dist::all_have_room(pipes, self.subscribers.keys().copied(), opts.send_hwm)
     }
 
     fn sends(&self) -> bool {

@@ -48,7 +48,7 @@ impl XSub {
     /// the rules say so.
     fn change(&mut self, pipes: &mut Pipes, subscribe: bool, topic: Bytes) {
         let forward = if subscribe {
-            *self.subs.entry(topic.clone(), || 0) += 1;
+            *self.subs.entry(&topic, || 0) += 1;
             true
         } else {
             match self.subs.get_mut(&topic) {
@@ -64,7 +64,14 @@ impl XSub {
             }
         };
         if forward {
-            for &k in &self.pipes {
+            // A pipe whose connection is down gets the whole set when it
+            // comes back (`connected`), so nothing piles up meanwhile.
+            let live = self
+                .pipes
+                .iter()
+                .copied()
+                .filter(|&k| pipes.get(k).is_some_and(|p| p.is_connected()));
+            for k in live.collect::<Vec<_>>() {
                 pipes.push_ctl(
                     k,
                     if subscribe {
@@ -78,7 +85,7 @@ impl XSub {
     }
 
     fn resend(&self, pipes: &mut Pipes, key: PipeKey) {
-        let topics: Vec<Bytes> = self.subs.iter().map(|(t, _)| t.clone()).collect();
+        let topics: Vec<Bytes> = self.subs.iter().into_iter().map(|(t, _)| t).collect();
         pipes.resend_subscriptions(key, &topics);
     }
 }
@@ -155,8 +162,8 @@ impl Pattern for XSub {
         self.pipes.retain(|&k| k != key);
     }
 
-    fn readable(&self, _: &Pipes) -> bool {
-        !self.fq.is_empty()
+    fn readable(&self, pipes: &Pipes) -> bool {
+        self.fq.has_input(pipes)
     }
 
     fn writable(&self, _: &Pipes, _: &Options) -> bool {

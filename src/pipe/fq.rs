@@ -22,9 +22,20 @@ impl FairQueue {
         }
     }
 
-    /// No pipe has input.
+    /// No pipe is listed. (A listed pipe may have lost its input since,
+    /// e.g. a stale pill dropped at reconnection: see
+    /// [`has_input`](Self::has_input).)
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.ring.is_empty()
+    }
+
+    /// Does some listed pipe really have input? (Readiness must not be
+    /// spurious.)
+    pub(crate) fn has_input(&self, pipes: &Pipes) -> bool {
+        self.ring
+            .iter()
+            .any(|&k| pipes.get(k).is_some_and(|p| !p.inq.is_empty()))
     }
 
     /// Take the next item in fair order; a pipe goes to the back of the ring

@@ -72,8 +72,8 @@ pub(crate) struct Pipe {
     finished: bool,
     /// Keep only the newest message in each direction (`conflate`).
     conflate: bool,
-    /// The socket wants this pipe's connection closed (ROUTER handover).
-    kicked: bool,
+    /// The socket wants this pipe's connection closed, and why.
+    kicked: Option<Refusal>,
     /// The routing id the application chose for this peer at `connect`
     /// (`connect_routing_id`), which wins over the one it announces.
     preset_id: Option<Bytes>,
@@ -96,7 +96,7 @@ impl Pipe {
             fq_listed: false,
             finished: false,
             conflate,
-            kicked: false,
+            kicked: None,
             preset_id: None,
         }
     }
@@ -158,6 +158,44 @@ impl Pipe {
     }
 }
 
+/// Why a socket refuses a peer, or closes its connection (a pattern's
+/// decision; the engine closes that connection only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// ROUTER: the announced routing id starts with a zero byte.
+    IdLeadingZero,
+    /// ROUTER: the announced routing id is longer than 255 bytes.
+    IdTooLong,
+    /// ROUTER: another connected peer uses this routing id.
+    IdDuplicate,
+    /// PAIR: the socket already has its one peer.
+    PairTaken,
+    /// The socket is closing.
+    Closing,
+    /// ROUTER handover: a new peer took over this one's routing id.
+    HandedOver,
+    /// The peer holds more subscriptions (or subscription bytes) than
+    /// `max_subscriptions` (or `max_subscription_bytes`) allow.
+    TooManySubscriptions,
+}
+
+impl Refusal {
+    /// Human-readable reason.
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            Refusal::IdLeadingZero => "routing id starts with a zero byte",
+            Refusal::IdTooLong => "routing id longer than 255 bytes",
+            Refusal::IdDuplicate => "routing id already in use on this ROUTER",
+            Refusal::PairTaken => "PAIR socket already has a peer",
+            Refusal::Closing => "socket is closing",
+            Refusal::HandedOver => "a new peer took over its routing id",
+            Refusal::TooManySubscriptions => {
+                "peer exceeded max_subscriptions or max_subscription_bytes"
+            }
+        }
+    }
+}
+
 /// What the engine must do for one pipe (see [`Pipes::take_service`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Visit {
@@ -167,8 +205,8 @@ pub(crate) struct Visit {
     pub(crate) conn: ConnKey,
     /// Reading may resume (the pipe is below its HWM).
     pub(crate) may_read: bool,
-    /// Close the connection instead.
-    pub(crate) close: bool,
+    /// Close the connection instead, for this reason.
+    pub(crate) close: Option<Refusal>,
 }
 
 /// Every pipe of one socket, plus the list of pipes the engine must visit.
@@ -338,11 +376,11 @@ impl Pipes {
             .collect()
     }
 
-    /// Ask the engine to close the pipe's connection (ROUTER handover: a
-    /// new peer took over its routing id).
-    pub(crate) fn kick(&mut self, key: PipeKey) {
+    /// Ask the engine to close the pipe's connection (a ROUTER handover,
+    /// a subscriber over its limits).
+    pub(crate) fn kick(&mut self, key: PipeKey, why: Refusal) {
         if let Some(p) = self.get_mut(key) {
-            p.kicked = true;
+            p.kicked = Some(why);
         }
         self.request_service(key);
     }
@@ -521,7 +559,7 @@ impl Pipes {
             p.gone = false;
             p.read_paused = false;
             p.write_blocked = false;
-            p.kicked = false;
+            p.kicked = None;
         }
         if eof {
             self.push_eof_once(key);
@@ -554,6 +592,19 @@ impl Pipes {
             p.out_msgs += staged.iter().filter(|i| i.is_msg()).count();
             staged.append(&mut p.out);
             p.out = staged;
+            if p.conflate && p.out_msgs > 1 {
+                // Only the newest message survives under conflate.
+                let newest = p.out.iter().rposition(Item::is_msg);
+                let mut i = 0;
+                p.out.retain(|item| {
+                    let keep = !item.is_msg() || Some(i) == newest;
+                    i += 1;
+                    keep
+                });
+                let replaced = (p.out_msgs - 1) as u64;
+                p.out_msgs = 1;
+                self.conflated += replaced;
+            }
         }
     }
 
@@ -591,6 +642,13 @@ impl Pipes {
     /// Every pipe's output is written out.
     pub(crate) fn all_flushed(&self) -> bool {
         self.iter().all(|(_, p)| p.is_flushed())
+    }
+
+    /// Messages received into incoming queues and not read.
+    pub(crate) fn unread(&self) -> usize {
+        self.iter()
+            .map(|(_, p)| p.inq.iter().filter(|i| i.is_msg()).count())
+            .sum()
     }
 
     /// Messages still queued in outgoing queues.
@@ -713,7 +771,7 @@ mod tests {
         let visit = ps.take_service();
         assert_eq!(
             (visit[0].key, visit[0].may_read, visit[0].close),
-            (k, true, false)
+            (k, true, None)
         );
     }
 

@@ -24,6 +24,8 @@ pub(crate) struct TxQueue {
     chunks: VecDeque<Bytes>,
     staging: BytesMut,
     len: usize,
+    /// Bytes written (advanced past) since the queue was made.
+    written: u64,
 }
 
 impl TxQueue {
@@ -100,8 +102,21 @@ impl TxQueue {
         n
     }
 
+    /// Bytes written since the queue was made: with [`len`](Self::len),
+    /// the offset where the next queued byte will end up.
+    pub(crate) fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// The offset, counted from the first byte ever queued, just past
+    /// everything queued so far.
+    pub(crate) fn end_offset(&self) -> u64 {
+        self.written.saturating_add(self.len as u64)
+    }
+
     /// Drop `n` written bytes from the front.
     pub(crate) fn advance(&mut self, mut n: usize) {
+        self.written = self.written.saturating_add(n.min(self.len) as u64);
         self.len = self.len.saturating_sub(n);
         while n > 0 {
             let Some(front) = self.chunks.front_mut() else {

@@ -50,7 +50,7 @@ impl Socket {
         st.opts = next;
         // A larger HWM may unblock senders; a mode change may unblock
         // anyone.
-        let wake = Shared::all_wake(&st);
+        let wake = self.shared.all_wake(&st);
         drop(st);
         self.shared.send_cv.notify_all();
         self.shared.recv_cv.notify_all();
@@ -235,7 +235,9 @@ impl Socket {
 
     /// A snapshot of the socket's counters.
     pub fn stats(&self) -> SocketStats {
-        self.shared.lock().stats()
+        let mut s = self.shared.lock().stats();
+        s.messages_received = self.shared.received();
+        s
     }
 
     /// Whether `try_recv`/`try_send` would succeed now (or fail at once

@@ -4,7 +4,6 @@ use super::{Socket, ENGINE_REPLY_TIMEOUT};
 use crate::endpoint::Endpoint;
 use crate::engine::{net, Cmd};
 use crate::error::{Error, Result};
-use crate::state::shared::Shared;
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -92,7 +91,7 @@ impl Socket {
         }
         let mut st = self.shared.lock();
         let (pipe, preset) = st.connect_pipe()?;
-        let wake = Shared::senders_wake(&st);
+        let wake = self.shared.senders_wake(&st);
         drop(st);
         self.shared.fire(wake);
         connected.push((endpoint.to_owned(), ep.clone()));

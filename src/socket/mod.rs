@@ -38,6 +38,10 @@ pub struct CloseReport {
     /// Messages still queued (or partly written) when linger ran out; they
     /// were discarded. Zero means everything queued was written to the network.
     pub unsent: usize,
+    /// Messages received from peers that the application never read; they
+    /// were discarded with the socket (also counted in
+    /// [`SocketStats::unread_on_close`](crate::SocketStats::unread_on_close)).
+    pub unread: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -160,24 +164,25 @@ impl Socket {
         }
         let mut st = self.shared.lock();
         loop {
-            let (m, may_drop) = match st.send(msg) {
+            let can_wait = match wait {
+                Wait::No => false,
+                Wait::Forever => true,
+                Wait::Until(at) => Instant::now() < at,
+            };
+            let m = match st.send(msg, can_wait) {
                 SendStep::Done => {
                     self.release(st);
                     return Ok(());
                 }
                 SendStep::Fail(e, m) => return Err(SendError::new(e, m)),
-                SendStep::Wait(m) => (m, false),
-                SendStep::WaitOrDrop(m) => (m, true),
+                SendStep::Wait(m) | SendStep::WaitOrDrop(m) => m,
             };
             msg = m;
             st = match self.wait_on(st, wait, true) {
                 Ok(st) => st,
-                Err(_) if may_drop => {
-                    // The ROUTER rule: a send that cannot wait drops.
-                    let mut st = self.shared.lock();
-                    st.count_dropped_full();
-                    return Ok(());
-                }
+                // Out of time: a ROUTER-style send decides now (the
+                // pattern drops and counts, and resets its own state).
+                Err(_) if can_wait => self.shared.lock(),
                 Err(e) => return Err(SendError::new(e, msg)),
             };
         }
@@ -261,6 +266,15 @@ impl Socket {
         }
     }
 
+    /// The next item, counted as received if it is a message.
+    fn recv_inner(&self, wait: Wait) -> Result<Incoming> {
+        let item = self.recv_item(wait)?;
+        if matches!(item, Incoming::Message(_)) {
+            self.shared.note_received();
+        }
+        Ok(item)
+    }
+
     /// Receive the next message *or* pill, blocking. Use this to learn which
     /// upstream peers have finished; [`recv`](Self::recv) skips pills.
     ///
@@ -269,7 +283,7 @@ impl Socket {
         self.recv_inner(timeout.map_or(Wait::Forever, Wait::timeout))
     }
 
-    fn recv_inner(&self, wait: Wait) -> Result<Incoming> {
+    fn recv_item(&self, wait: Wait) -> Result<Incoming> {
         let shared = &*self.shared;
         loop {
             if let Some(x) = shared.local().pop_front() {
@@ -325,7 +339,7 @@ impl Socket {
     pub fn send_eof(&self) -> Result<()> {
         let mut st = self.shared.lock();
         st.send_eof()?;
-        let wake = Shared::senders_wake(&st);
+        let wake = self.shared.senders_wake(&st);
         self.release(st);
         // Blocked senders must now fail with Closed.
         self.shared.send_cv.notify_all();
@@ -357,21 +371,30 @@ impl Socket {
     /// ```
     pub fn close(&self) -> CloseReport {
         let shared = &*self.shared;
+        // From a readiness callback on the I/O thread: that thread cannot
+        // flush for us, nor answer while we wait for it.
+        let on_engine = self.engine.on_engine_thread();
         let mut st = shared.lock();
         if st.is_closing() {
-            // Already closed, or another thread is closing it.
-            while !st.is_closed() {
-                st = match self.wait_on(st, Wait::timeout(ENGINE_REPLY_TIMEOUT), true) {
+            // Already closed, or another thread is closing it: wait for
+            // that to finish (it is bounded by the linger time).
+            while !st.is_closed() && !on_engine {
+                st = match self.wait_on(st, Wait::Forever, true) {
                     Ok(st) => st,
                     Err(_) => return CloseReport::default(),
                 };
             }
             return CloseReport::default();
         }
-        let deadline = Instant::now().checked_add(st.opts.linger);
+        let linger = if on_engine {
+            Duration::ZERO
+        } else {
+            st.opts.linger
+        };
+        let deadline = Instant::now().checked_add(linger);
         // Make sure the engine looks at every connected pipe with output.
         st.begin_close();
-        let wake = Shared::all_wake(&st);
+        let wake = shared.all_wake(&st);
         self.release(st);
         // Blocked callers must now fail with Closed.
         shared.send_cv.notify_all();
@@ -389,7 +412,12 @@ impl Socket {
                 }
             };
         }
-        let queued = st.finish_close();
+        let local_unread = shared
+            .local()
+            .drain(..)
+            .filter(|i| matches!(i, Incoming::Message(_)))
+            .count();
+        let (queued, unread) = st.finish_close(local_unread);
         drop(st);
         shared.recv_cv.notify_all();
         shared.send_cv.notify_all();
@@ -398,12 +426,17 @@ impl Socket {
             socket: shared.id,
             reply: tx,
         });
-        let held = rx.recv_timeout(ENGINE_REPLY_TIMEOUT).unwrap_or(0);
+        let held = if on_engine {
+            // Counted when the engine gets to the command (not reported).
+            0
+        } else {
+            rx.recv_timeout(ENGINE_REPLY_TIMEOUT).unwrap_or(0)
+        };
         // Every event of this socket has been emitted by now.
         shared.close_monitor();
-        let unsent = queued + held;
+        let unsent = queued + held + shared.lock().lost_after_close();
         self.engine.note_unsent(unsent);
-        CloseReport { unsent }
+        CloseReport { unsent, unread }
     }
 }
 

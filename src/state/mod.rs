@@ -39,8 +39,8 @@ use std::collections::VecDeque;
 #[non_exhaustive]
 pub struct Readiness {
     /// `recv` would not block: a message (or pill) is queued, the stream
-    /// has ended, or the socket is closed or terminated (then `recv` fails
-    /// at once).
+    /// has ended, or the socket is closing, closed or terminated (then
+    /// `recv` fails at once).
     pub readable: bool,
     /// `send` would not block (a ROUTER without `router_mandatory` and a
     /// PUB never block, so they are always writable), or the socket is
@@ -79,17 +79,20 @@ pub(crate) struct State {
     terminated: bool,
     /// `send_eof` was called: new peers get the pill too; no more sends.
     eof_sent: bool,
+    /// Messages a dropping connection held after close had counted.
+    lost_after_close: usize,
     /// Threads blocked in recv.
     pub(crate) recv_waiters: usize,
     /// Threads blocked in send (or in close, waiting for the flush).
     pub(crate) send_waiters: usize,
-    /// Someone observes readiness (a callback or a poller).
-    pub(crate) has_observers: bool,
 }
 
 /// Split `State` into the pattern, its pipes and a `Cx`, for a hook call.
 macro_rules! parts {
-    ($s:expr) => {{
+    ($s:expr) => {
+        parts!($s, false)
+    };
+    ($s:expr, $can_wait:expr) => {{
         let State {
             pattern,
             pipes,
@@ -97,7 +100,15 @@ macro_rules! parts {
             stats,
             ..
         } = $s;
-        (pattern.as_mut(), pipes, Cx { opts, stats })
+        (
+            pattern.as_mut(),
+            pipes,
+            Cx {
+                opts,
+                stats,
+                can_wait: $can_wait,
+            },
+        )
     }};
 }
 
@@ -115,9 +126,9 @@ impl State {
             closed: false,
             terminated: false,
             eof_sent: false,
+            lost_after_close: 0,
             recv_waiters: 0,
             send_waiters: 0,
-            has_observers: false,
         }
     }
 
@@ -131,11 +142,6 @@ impl State {
         let mut s = self.stats;
         s.dropped_conflated += self.pipes.conflated();
         s
-    }
-
-    /// Count messages dropped because a pipe was full.
-    pub(crate) fn count_dropped_full(&mut self) {
-        self.stats.dropped_full += 1;
     }
 
     /// Count messages lost with a connection.
@@ -167,8 +173,9 @@ impl State {
 
     // ----- application side ----------------------------------------------
 
-    /// Route one message (already checked against the size limit).
-    pub(crate) fn send(&mut self, msg: Message) -> SendStep {
+    /// Route one message. `can_wait`: the caller can wait for room (see
+    /// `Cx::can_wait`).
+    pub(crate) fn send(&mut self, msg: Message, can_wait: bool) -> SendStep {
         if let Some(e) = self.unusable() {
             return SendStep::Fail(e, msg);
         }
@@ -187,7 +194,7 @@ impl State {
                 msg,
             );
         }
-        let (pattern, pipes, mut cx) = parts!(self);
+        let (pattern, pipes, mut cx) = parts!(self, can_wait);
         match pattern.send(pipes, &mut cx, msg) {
             Sent::Done => {
                 cx.stats.messages_sent += 1;
@@ -200,24 +207,15 @@ impl State {
         }
     }
 
-    /// Move up to `max` received items into `out`.
+    /// Move up to `max` received items into `out` (counted as received when
+    /// the socket hands them to the application).
     pub(crate) fn recv(&mut self, out: &mut VecDeque<Incoming>, max: usize) -> Result<()> {
-        if self.closed {
-            return Err(Error::Closed);
+        if let Some(e) = self.unusable() {
+            return Err(e);
         }
-        if self.terminated {
-            return Err(Error::Terminated);
-        }
-        let start = out.len();
         let (pattern, pipes, mut cx) = parts!(self);
         let result = pattern.recv(pipes, &mut cx, out, max);
         pipes.reap();
-        let got = out
-            .iter()
-            .skip(start)
-            .filter(|i| matches!(i, Incoming::Message(_)))
-            .count();
-        self.stats.messages_received += got as u64;
         result
     }
 
@@ -268,7 +266,11 @@ impl State {
     pub(crate) fn readiness(&self, local: bool) -> Readiness {
         let down = self.closed || self.terminated;
         let readable = self.pattern.receives()
-            && (down || local || self.pattern.readable(&self.pipes) || self.end_of_stream());
+            && (down
+                || self.closing
+                || local
+                || self.pattern.readable(&self.pipes)
+                || self.end_of_stream());
         let writable = self.pattern.sends()
             && (down
                 || (!self.closing
@@ -314,11 +316,20 @@ impl State {
         self.pipes.all_flushed()
     }
 
-    /// Closed for good; returns the messages still queued (discarded).
-    pub(crate) fn finish_close(&mut self) -> usize {
+    /// Closed for good; returns the messages still queued to be sent, and
+    /// those received and never read (both discarded, and counted).
+    pub(crate) fn finish_close(&mut self, local_unread: usize) -> (usize, usize) {
         self.closing = true;
         self.closed = true;
-        self.pipes.unsent()
+        let unread = self.pipes.unread() + local_unread;
+        self.stats.unread_on_close += unread as u64;
+        (self.pipes.unsent(), unread)
+    }
+
+    /// Messages a connection held that were lost after `finish_close`
+    /// (between it and the engine's closing of the socket).
+    pub(crate) fn lost_after_close(&self) -> usize {
+        self.lost_after_close
     }
 
     /// Has close begun?
@@ -394,6 +405,13 @@ impl State {
         keep: bool,
         count: bool,
     ) -> usize {
+        if self.closed {
+            // Close already counted what the pipes hold: only what the
+            // connection held is lost now.
+            let lost = encoded + staged.iter().filter(|i| i.is_msg()).count();
+            self.lost_after_close += lost;
+            return lost;
+        }
         let (pattern, pipes, mut cx) = parts!(self);
         pattern.disconnected(pipes, &mut cx, key);
         let lost = if keep && pipes.get(key).is_some_and(|p| p.is_persistent()) {

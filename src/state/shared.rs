@@ -9,6 +9,7 @@ use crate::monitor::{MonitorEvent, MonitorQueue};
 use crate::options::Options;
 use crate::proto::socket_type::SocketType;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 
 /// A socket's shared half.
@@ -25,6 +26,11 @@ pub(crate) struct Shared {
     monitor: Mutex<Option<Arc<MonitorQueue>>>,
     /// Who to tell when the socket may have become readable or writable.
     observers: Mutex<Observers>,
+    /// Someone observes (set under the observers lock, so it is never stale
+    /// for long; read without any lock on every wake decision).
+    observed: AtomicBool,
+    /// Messages handed to the application by `recv`.
+    received: AtomicU64,
     /// Items already taken from the pipes (in fair order) by an earlier
     /// `recv`, handed out before the pipes are looked at again.
     local: Mutex<VecDeque<Incoming>>,
@@ -85,6 +91,8 @@ impl Shared {
             send_cv: Condvar::new(),
             monitor: Mutex::new(None),
             observers: Mutex::new(Observers::default()),
+            observed: AtomicBool::new(false),
+            received: AtomicU64::new(0),
             local: Mutex::new(VecDeque::new()),
         }
     }
@@ -145,33 +153,35 @@ impl Shared {
 
     /// Install (or remove) the readiness callback.
     pub(crate) fn set_notify(&self, f: Option<Notify>) {
-        let any = {
-            let mut o = self.observers();
-            o.callback = f;
-            o.any()
-        };
-        self.lock().has_observers = any;
+        let mut o = self.observers();
+        o.callback = f;
+        self.observed.store(o.any(), Ordering::SeqCst);
     }
 
     /// Add a poller's wake-up; it is dropped once the poller is gone.
     pub(crate) fn add_poller(&self, wake: Weak<dyn Fn() + Send + Sync>) {
-        {
-            let mut o = self.observers();
-            o.pollers.retain(|w| w.strong_count() > 0);
-            o.pollers.push(wake);
-        }
-        self.lock().has_observers = true;
+        let mut o = self.observers();
+        o.pollers.retain(|w| w.strong_count() > 0);
+        o.pollers.push(wake);
+        self.observed.store(true, Ordering::SeqCst);
     }
 
     /// Remove a poller's wake-up (and any of a dropped poller).
     pub(crate) fn remove_poller(&self, wake: &Weak<dyn Fn() + Send + Sync>) {
-        let any = {
-            let mut o = self.observers();
-            o.pollers
-                .retain(|w| w.strong_count() > 0 && !Weak::ptr_eq(w, wake));
-            o.any()
-        };
-        self.lock().has_observers = any;
+        let mut o = self.observers();
+        o.pollers
+            .retain(|w| w.strong_count() > 0 && !Weak::ptr_eq(w, wake));
+        self.observed.store(o.any(), Ordering::SeqCst);
+    }
+
+    /// Count a message handed to the application.
+    pub(crate) fn note_received(&self) {
+        self.received.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Messages handed to the application so far.
+    pub(crate) fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
     }
 
     fn call_observers(&self) {
@@ -192,27 +202,27 @@ impl Shared {
     /// Who must be woken on the receive side, read under the lock; fire it
     /// with [`fire`](Self::fire) after dropping the lock, so the woken thread
     /// does not immediately block on a lock we still hold.
-    pub(crate) fn receivers_wake(st: &State) -> Wake {
+    pub(crate) fn receivers_wake(&self, st: &State) -> Wake {
         Wake {
             receivers: st.recv_waiters > 0,
             senders: false,
-            notify: st.has_observers,
+            notify: self.observed.load(Ordering::SeqCst),
         }
     }
 
     /// Like [`receivers_wake`](Self::receivers_wake), for the send side.
-    pub(crate) fn senders_wake(st: &State) -> Wake {
+    pub(crate) fn senders_wake(&self, st: &State) -> Wake {
         Wake {
             receivers: false,
             senders: st.send_waiters > 0,
-            notify: st.has_observers,
+            notify: self.observed.load(Ordering::SeqCst),
         }
     }
 
     /// Both sides: for changes that may unblock senders and receivers alike
     /// (a peer came or went, the socket closed).
-    pub(crate) fn all_wake(st: &State) -> Wake {
-        Wake::and(Self::receivers_wake(st), Self::senders_wake(st))
+    pub(crate) fn all_wake(&self, st: &State) -> Wake {
+        Wake::and(self.receivers_wake(st), self.senders_wake(st))
     }
 
     /// Wake whoever `w` names (call without holding the lock).

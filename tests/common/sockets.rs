@@ -36,13 +36,21 @@ pub(crate) fn bind_local(s: &Socket) -> String {
     text
 }
 
-/// A loopback endpoint on which nobody listens (a port the OS just handed
-/// out and that we released again).
+/// A loopback endpoint on which nobody listens: a free port below Linux's
+/// ephemeral range (32768 and up), so that no socket bound to port 0 by a
+/// test running at the same time can be handed it and receive messages
+/// meant for nobody.
 pub(crate) fn unused_endpoint() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("std bind");
-    let port = l.local_addr().expect("local addr").port();
-    drop(l);
-    format!("tcp://127.0.0.1:{port}")
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let seed = (std::process::id() as u16).wrapping_mul(7919);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 20_000 + (seed.wrapping_add(n.wrapping_mul(31)) % 12_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return format!("tcp://127.0.0.1:{port}");
+        }
+    }
 }
 
 /// Options with a short reconnect interval, so reconnection tests are fast.
