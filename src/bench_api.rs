@@ -5,12 +5,13 @@
 use crate::key::ConnKey;
 use crate::message::Message;
 use crate::options::Options;
+use crate::pattern::Sent;
 use crate::pipe::{Item, PipeKey};
 use crate::proto::session::PeerInfo;
 use crate::proto::socket_type::SocketType;
 use crate::proto::tx::TxQueue;
 use crate::proto::wire::{encode_header, FrameDecoder, Metadata};
-use crate::state::{SendStep, State};
+use crate::state::State;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 
@@ -85,7 +86,7 @@ pub fn pipe_round_trip(msg: &Message, n: usize) -> usize {
         return 0;
     };
     for _ in 0..n {
-        if !matches!(push.send(msg.clone(), false), SendStep::Done) {
+        if !matches!(push.send(msg.clone(), false), Sent::Done | Sent::Dropped) {
             return 0;
         }
     }
@@ -137,7 +138,7 @@ impl RouterTable {
         let mut routed = 0;
         for id in &self.ids {
             let m = Message::multipart([id.clone(), body.clone()]);
-            if matches!(self.state.send(m, false), SendStep::Done) {
+            if matches!(self.state.send(m, false), Sent::Done | Sent::Dropped) {
                 routed += 1;
             }
         }

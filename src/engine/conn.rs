@@ -261,9 +261,10 @@ impl Conn {
         }
     }
 
-    /// Resume reading after the application drained the pipe.
-    pub(super) fn resume(&mut self) {
-        self.read_paused = false;
+    /// Resume reading after the application drained the pipe; true when
+    /// reading had been paused (so input may be waiting in the kernel).
+    pub(super) fn resume(&mut self) -> bool {
+        std::mem::take(&mut self.read_paused)
     }
 
     /// Read and decode until the socket would block, the pipe is full, the

@@ -679,10 +679,9 @@ impl Engine {
             if conn.pipe() != Some(v.key) {
                 continue;
             }
-            let resume = v.may_read;
-            if resume {
-                conn.resume();
-            }
+            // Read only if reading had been paused: otherwise readable
+            // events drive reads, and a read costs a buffer fill.
+            let resume = v.may_read && conn.resume();
             if let Err(reason) = self.pump(v.conn, resume) {
                 self.close_conn(v.conn, Some(reason));
             } else {

@@ -8,11 +8,12 @@
 use crate::key::ConnKey;
 use crate::message::{Incoming, Message};
 use crate::options::Options;
+use crate::pattern::Sent;
 use crate::pipe::{Item, PipeKey};
 use crate::proto::session::PeerInfo;
 use crate::proto::socket_type::SocketType;
 use crate::proto::wire::Metadata;
-use crate::state::{SendStep, State};
+use crate::state::State;
 use bytes::Bytes;
 use std::collections::VecDeque;
 
@@ -77,7 +78,7 @@ fn legacy_subscription_frames_are_subscriptions() {
     );
     assert!(matches!(
         st.send(Message::from("weather: sun"), false),
-        SendStep::Done
+        Sent::Done | Sent::Dropped
     ));
     assert_eq!(out_of(&mut st, a), [msg(b"weather: sun")]);
     assert_eq!(out_of(&mut st, b), [msg(b"weather: sun")]);
@@ -97,7 +98,7 @@ fn legacy_subscription_frames_are_subscriptions() {
     );
     assert!(matches!(
         st.send(Message::from("weather: rain"), false),
-        SendStep::Done
+        Sent::Done | Sent::Dropped
     ));
     assert_eq!(st.stats().unmatched, 1);
 }
@@ -198,7 +199,7 @@ fn router_handover_kicks_the_old_pipe() {
     );
     assert!(matches!(
         st.send(Message::multipart(["X", "hi"]), false),
-        SendStep::Done
+        Sent::Done | Sent::Dropped
     ));
     assert_eq!(out_of(&mut st, new), [msg(b"hi")]);
     assert!(out_of(&mut st, old).is_empty());
@@ -230,7 +231,7 @@ fn rep_replies_to_the_requester_or_counts_the_drop() {
     assert_eq!(out.len(), 1, "REP hands out one request at a time");
     assert!(matches!(
         st.send(Message::from("ra"), false),
-        SendStep::Done
+        Sent::Done | Sent::Dropped
     ));
     assert_eq!(
         out_of(&mut st, a),
@@ -241,7 +242,7 @@ fn rep_replies_to_the_requester_or_counts_the_drop() {
     st.detach_conn(b, VecDeque::new(), 0, false, true);
     assert!(matches!(
         st.send(Message::from("rb"), false),
-        SendStep::Done
+        Sent::Done | Sent::Dropped
     ));
     assert_eq!(st.stats().dropped_unroutable, 1);
 }
@@ -265,7 +266,7 @@ fn rep_dropped_reply_resets_the_state_machine() {
     st.recv(&mut out, 1).unwrap();
     assert!(matches!(
         st.send(Message::from("r1"), false),
-        SendStep::Done
+        Sent::Done | Sent::Dropped
     ));
     out.clear();
     st.recv(&mut out, 1).unwrap();
@@ -273,7 +274,7 @@ fn rep_dropped_reply_resets_the_state_machine() {
     // that cannot wait is dropped, not left pending.
     assert!(matches!(
         st.send(Message::from("r2"), false),
-        SendStep::Done
+        Sent::Done | Sent::Dropped
     ));
     assert_eq!(st.stats().dropped_full, 1);
     out.clear();
@@ -288,8 +289,14 @@ fn pub_message_dropped_by_every_subscriber_is_not_sent() {
     let mut st = State::new(SocketType::Pub, Options::default().with_send_hwm(1), 1);
     let a = accept(&mut st, 1, b"SUB", None);
     deliver(&mut st, a, vec![Item::Subscribe(Bytes::new())]);
-    assert!(matches!(st.send(Message::from("1"), false), SendStep::Done));
-    assert!(matches!(st.send(Message::from("2"), false), SendStep::Done));
+    assert!(matches!(
+        st.send(Message::from("1"), false),
+        Sent::Done | Sent::Dropped
+    ));
+    assert!(matches!(
+        st.send(Message::from("2"), false),
+        Sent::Done | Sent::Dropped
+    ));
     let s = st.stats();
     assert_eq!((s.messages_sent, s.dropped_full), (1, 1));
 }
@@ -360,10 +367,10 @@ fn xsub_changes_while_disconnected_do_not_pile_up() {
         panic!("a connect pipe")
     };
     for _ in 0..1000 {
-        st.send(Message::from(Bytes::from_static(b"\x01x")), false);
-        st.send(Message::from(Bytes::from_static(b"\x00x")), false);
+        let _ = st.send(Message::from(Bytes::from_static(b"\x01x")), false);
+        let _ = st.send(Message::from(Bytes::from_static(b"\x00x")), false);
     }
-    st.send(Message::from(Bytes::from_static(b"\x01y")), false);
+    let _ = st.send(Message::from(Bytes::from_static(b"\x01y")), false);
     st.attach_conn(Some(key), None, ConnKey::new(1, 1), &peer(b"PUB", None))
         .unwrap();
     assert_eq!(

@@ -52,14 +52,28 @@ impl LoadBalancer {
         &mut self,
         pipes: &mut Pipes,
         hwm: usize,
-        msg: Message,
+        mut msg: Message,
     ) -> Result<PipeKey, Message> {
-        let Some((idx, key)) = self.pick(pipes, hwm) else {
-            return Err(msg);
-        };
-        pipes.push_out(key, msg);
-        self.cursor = (idx + 1) % self.ring.len().max(1);
-        Ok(key)
+        let n = self.ring.len();
+        let mut idx = self.cursor;
+        for _ in 0..n {
+            if idx >= n {
+                idx = 0;
+            }
+            let Some(&key) = self.ring.get(idx) else {
+                break;
+            };
+            match pipes.try_push_out(key, hwm, msg) {
+                Ok(()) => {
+                    // libzmq's lb: the next turn is the next pipe, wrapping.
+                    self.cursor = if idx + 1 == n { 0 } else { idx + 1 };
+                    return Ok(key);
+                }
+                Err(m) => msg = m,
+            }
+            idx += 1;
+        }
+        Err(msg)
     }
 
     /// Could [`send`](Self::send) queue a message now?

@@ -274,20 +274,48 @@ impl Pipes {
     /// `conflate`, it replaces whatever message is still queued (counted in
     /// [`conflated`](Self::conflated)).
     pub(crate) fn push_out(&mut self, key: PipeKey, msg: Message) {
-        let Some(p) = self.get_mut(key) else {
-            return;
+        if self.try_push_out(key, usize::MAX, msg).is_err() {
+            // Gone: nothing to queue into.
+        }
+    }
+
+    /// Queue a message if the pipe exists and is below `hwm` (one lookup:
+    /// the send path's hot spot); the message comes back otherwise.
+    #[inline(always)]
+    pub(crate) fn try_push_out(
+        &mut self,
+        key: PipeKey,
+        hwm: usize,
+        msg: Message,
+    ) -> Result<(), Message> {
+        // The slab directly (not `get_mut`), so the service list can be
+        // updated in the same lookup.
+        let p = match self.slab.get_mut(key.index()) {
+            Some((gen, p)) if *gen == key.gen() => p,
+            _ => return Err(msg),
         };
-        let mut replaced = 0;
+        if !p.has_room(hwm) {
+            return Err(msg);
+        }
         if p.conflate {
             let before = p.out.len();
             p.out.retain(|i| !i.is_msg());
-            replaced = before - p.out.len();
+            self.conflated += (before - p.out.len()) as u64;
             p.out_msgs = 0;
         }
         p.out_msgs += 1;
         p.out.push_back(Item::Msg(msg));
-        self.conflated += replaced as u64;
-        self.note_output(key);
+        // The engine must visit a connected pipe with output, unless it is
+        // already asked to or busy writing this one (it comes back then).
+        if p.conn.is_some() && !p.tx_busy && !p.service_requested {
+            p.service_requested = true;
+            self.service.push(key);
+            if !self.service_scheduled {
+                self.service_scheduled = true;
+                self.ping = true;
+            }
+        }
+        Ok(())
     }
 
     /// Queue a pill or a subscription: not counted against the HWM (a
@@ -467,9 +495,13 @@ impl Pipes {
         let Some(p) = self.get_mut(key) else {
             return;
         };
+        if !p.conflate {
+            p.inq.extend(items);
+            return;
+        }
         let mut replaced = 0;
         for item in items {
-            if p.conflate && item.is_msg() {
+            if item.is_msg() {
                 let before = p.inq.len();
                 p.inq.retain(|i| !i.is_msg());
                 replaced += before - p.inq.len();

@@ -9,9 +9,10 @@ use crate::endpoint::Endpoint;
 use crate::engine::{self, Cmd};
 use crate::error::{Error, Result, SendError};
 use crate::message::{Incoming, Message};
+use crate::pattern::Sent;
 use crate::proto::socket_type::SocketType;
 use crate::state::shared::Shared;
-use crate::state::{SendStep, State};
+use crate::state::State;
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -170,12 +171,12 @@ impl Socket {
                 Wait::Until(at) => Instant::now() < at,
             };
             let m = match st.send(msg, can_wait) {
-                SendStep::Done => {
+                Sent::Done | Sent::Dropped => {
                     self.release(st);
                     return Ok(());
                 }
-                SendStep::Fail(e, m) => return Err(SendError::new(e, m)),
-                SendStep::Wait(m) | SendStep::WaitOrDrop(m) => m,
+                Sent::Fail(e, m) => return Err(SendError::new(e, m)),
+                Sent::Wait(m) | Sent::WaitOrDrop(m) => m,
             };
             msg = m;
             st = match self.wait_on(st, wait, true) {

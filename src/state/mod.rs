@@ -49,23 +49,12 @@ pub struct Readiness {
     pub writable: bool,
 }
 
-/// The outcome of [`State::send`], for the socket's blocking logic.
-#[derive(Debug)]
-pub(crate) enum SendStep {
-    /// Queued, or dropped and counted.
-    Done,
-    /// Wait for room, or fail with `WouldBlock` / `TimedOut`.
-    Wait(Message),
-    /// Wait for the engine; a send that cannot wait drops (counted).
-    WaitOrDrop(Message),
-    /// Refused.
-    Fail(Error, Message),
-}
-
 /// A socket's state.
 #[derive(Debug)]
 pub(crate) struct State {
     ty: SocketType,
+    /// The pattern's first sent frame is an address (ROUTER).
+    addressed: bool,
     /// Options; setters change them under the lock.
     pub(crate) opts: Options,
     pipes: Pipes,
@@ -116,11 +105,13 @@ impl State {
     /// A socket with no peers. `seed` randomises generated routing ids and
     /// request ids.
     pub(crate) fn new(ty: SocketType, opts: Options, seed: u32) -> State {
+        let pattern = new_pattern(ty, seed);
         State {
             ty,
+            addressed: pattern.addressed(),
             opts,
             pipes: Pipes::default(),
-            pattern: new_pattern(ty, seed),
+            pattern,
             stats: SocketStats::default(),
             closing: false,
             closed: false,
@@ -174,37 +165,33 @@ impl State {
     // ----- application side ----------------------------------------------
 
     /// Route one message. `can_wait`: the caller can wait for room (see
-    /// `Cx::can_wait`).
-    pub(crate) fn send(&mut self, msg: Message, can_wait: bool) -> SendStep {
+    /// `Cx::can_wait`). `Done` and `Dropped` both mean "the send is over".
+    #[inline]
+    pub(crate) fn send(&mut self, msg: Message, can_wait: bool) -> Sent {
         if let Some(e) = self.unusable() {
-            return SendStep::Fail(e, msg);
+            return Sent::Fail(e, msg);
         }
         if self.eof_sent {
-            return SendStep::Fail(Error::Closed, msg);
+            return Sent::Fail(Error::Closed, msg);
         }
         // A ROUTER's first frame is an address, not payload.
-        let address = if self.pattern.addressed() {
+        let address = if self.addressed {
             msg.first().map_or(0, |f| f.len())
         } else {
             0
         };
         if msg.size() - address > self.opts.max_message_size {
-            return SendStep::Fail(
+            return Sent::Fail(
                 Error::InvalidMessage("message exceeds max_message_size"),
                 msg,
             );
         }
         let (pattern, pipes, mut cx) = parts!(self, can_wait);
-        match pattern.send(pipes, &mut cx, msg) {
-            Sent::Done => {
-                cx.stats.messages_sent += 1;
-                SendStep::Done
-            }
-            Sent::Dropped => SendStep::Done,
-            Sent::Wait(m) => SendStep::Wait(m),
-            Sent::WaitOrDrop(m) => SendStep::WaitOrDrop(m),
-            Sent::Fail(e, m) => SendStep::Fail(e, m),
+        let sent = pattern.send(pipes, &mut cx, msg);
+        if matches!(sent, Sent::Done) {
+            cx.stats.messages_sent += 1;
         }
+        sent
     }
 
     /// Move up to `max` received items into `out` (counted as received when

@@ -202,13 +202,13 @@ impl Model {
                     .map(|k| (self.cursor + k) % n)
                     .find(|&idx| self.pipes[self.lb[idx]].out.len() < self.hwm);
                 match (st.send(body(m), false), target) {
-                    (SendStep::Done, Some(idx)) => {
+                    (Sent::Done, Some(idx)) => {
                         let i = self.lb[idx];
                         self.pipes[i].out.push_back(m);
                         self.cursor = (idx + 1) % n;
                         self.sent += 1;
                     }
-                    (SendStep::Wait(back), None) => assert_eq!(number(&back), m),
+                    (Sent::Wait(back), None) => assert_eq!(number(&back), m),
                     (step, t) => panic!("send: state {step:?}, model {t:?}"),
                 }
             }
