@@ -1,23 +1,31 @@
-//! Endpoint strings (`tcp://host:port`) parsed into a typed [`Endpoint`].
+//! Endpoint strings (`tcp://host:port`, `ipc://path`, `inproc://name`)
+//! parsed into a typed [`Endpoint`].
 
 use crate::error::{Error, Result};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::str::FromStr;
 
-/// A parsed endpoint. Only TCP exists today; `ipc://` and `inproc://` are
-/// recognised and rejected with a clear error until their transports land.
+/// A parsed endpoint: where a socket binds or connects.
 ///
-/// The host of a `bind` may be `*` (every IPv4 interface), an address, an
-/// interface name (`lo`, `eth0`: its first IPv4 address, else its first
-/// IPv6 one) or a host name. The host of a `connect` may be an address or a
-/// host name, resolved in the background at each connection attempt.
+/// - `tcp://host:port`. The host of a `bind` may be `*` (every IPv4
+///   interface), an address, an interface name (`lo`, `eth0`: its first
+///   IPv4 address, else its first IPv6 one) or a host name; port `0` or `*`
+///   picks a free port. The host of a `connect` may be an address or a host
+///   name, resolved in the background at each connection attempt.
+/// - `ipc://path`: a Unix domain socket at `path` (absolute or relative);
+///   `ipc://@name` is Linux's abstract namespace (no file; no trailing NUL,
+///   as libzmq); `ipc://*` binds a fresh path in the temporary directory.
+/// - `inproc://name`: sockets of the same `Context`, joined in memory.
 ///
 /// ```
 /// use ferromq::Endpoint;
 /// let e: Endpoint = "tcp://127.0.0.1:5555".parse().unwrap();
 /// assert_eq!(e.to_string(), "tcp://127.0.0.1:5555");
+/// let e: Endpoint = "ipc:///tmp/feed.sock".parse().unwrap();
+/// assert_eq!(e, Endpoint::Ipc { path: "/tmp/feed.sock".into() });
 /// assert!("udp://x:1".parse::<Endpoint>().is_err());
+/// assert!("ipc://@".parse::<Endpoint>().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -31,7 +39,22 @@ pub enum Endpoint {
         /// Port; 0 asks the system for a free port when binding.
         port: u16,
     },
+    /// `ipc://path`: a Unix domain socket. A path starting with `@` is
+    /// an abstract name (Linux); `*` asks for a fresh path (bind only).
+    Ipc {
+        /// The path (or `@name`, or `*`) as written.
+        path: String,
+    },
+    /// `inproc://name`: in-memory, between sockets of one `Context`.
+    Inproc {
+        /// The name.
+        name: String,
+    },
 }
+
+/// Most bytes in a Unix socket path (`sun_path` is 108 bytes, NUL included;
+/// an abstract name has its leading NUL instead).
+pub(crate) const IPC_PATH_MAX: usize = 107;
 
 impl Endpoint {
     /// A TCP endpoint for a socket address.
@@ -42,27 +65,48 @@ impl Endpoint {
         }
     }
 
-    /// The port (0 for "any free port" in a `bind` request).
+    /// The TCP port (0 for "any free port" in a `bind` request); `None`
+    /// for other transports.
     ///
     /// ```
     /// let e: ferromq::Endpoint = "tcp://localhost:5555".parse().unwrap();
-    /// assert_eq!((e.host(), e.port()), ("localhost", 5555));
+    /// assert_eq!((e.host(), e.port()), (Some("localhost"), Some(5555)));
     /// ```
-    pub fn port(&self) -> u16 {
-        let Endpoint::Tcp { port, .. } = self;
-        *port
+    pub fn port(&self) -> Option<u16> {
+        match self {
+            Endpoint::Tcp { port, .. } => Some(*port),
+            _ => None,
+        }
     }
 
-    /// The host part as written (`*`, an address, a name).
-    pub fn host(&self) -> &str {
-        let Endpoint::Tcp { host, .. } = self;
-        host
+    /// The TCP host part as written (`*`, an address, a name); `None` for
+    /// other transports.
+    pub fn host(&self) -> Option<&str> {
+        match self {
+            Endpoint::Tcp { host, .. } => Some(host),
+            _ => None,
+        }
+    }
+
+    /// The transport's name, as in the endpoint string (`tcp`, `ipc`,
+    /// `inproc`).
+    pub fn transport(&self) -> &'static str {
+        match self {
+            Endpoint::Tcp { .. } => "tcp",
+            Endpoint::Ipc { .. } => "ipc",
+            Endpoint::Inproc { .. } => "inproc",
+        }
     }
 
     /// The address to bind: `*` means every IPv4 interface; then an address
     /// literal, an interface name, or a host name (as libzmq tries them).
     pub(crate) fn bind_addr(&self) -> Result<SocketAddr> {
-        let Endpoint::Tcp { host, port } = self;
+        let Endpoint::Tcp { host, port } = self else {
+            return Err(Error::InvalidEndpoint {
+                endpoint: self.to_string(),
+                reason: "not a TCP endpoint",
+            });
+        };
         if host == "*" {
             return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), *port));
         }
@@ -88,20 +132,22 @@ impl Endpoint {
     /// Check an endpoint given to `connect`: a real port, a real host.
     /// (Host names are resolved later, in the background.)
     pub(crate) fn check_connect(&self) -> Result<()> {
-        let Endpoint::Tcp { host, port } = self;
         let invalid = |reason| {
             Err(Error::InvalidEndpoint {
                 endpoint: self.to_string(),
                 reason,
             })
         };
-        if host == "*" {
-            return invalid("'*' is only valid for bind");
+        match self {
+            Endpoint::Tcp { host, .. } if host == "*" => invalid("'*' is only valid for bind"),
+            Endpoint::Tcp { port: 0, .. } => {
+                invalid("port 0 is only valid for bind (it asks for any free port)")
+            }
+            Endpoint::Ipc { path } if path == "*" => {
+                invalid("'*' is only valid for bind (it asks for a fresh path)")
+            }
+            _ => Ok(()),
         }
-        if *port == 0 {
-            return invalid("port 0 is only valid for bind (it asks for any free port)");
-        }
-        Ok(())
     }
 }
 
@@ -127,8 +173,37 @@ impl fmt::Display for Endpoint {
                     write!(f, "tcp://{host}:{port}")
                 }
             }
+            Endpoint::Ipc { path } => write!(f, "ipc://{path}"),
+            Endpoint::Inproc { name } => write!(f, "inproc://{name}"),
         }
     }
+}
+
+/// Check an `ipc://` path (as libzmq's `ipc_address.cpp`): not empty, an
+/// abstract `@name` with a name, within the OS's path limit.
+fn parse_ipc(s: &str, path: &str) -> Result<Endpoint> {
+    let invalid = |reason| Error::InvalidEndpoint {
+        endpoint: s.to_owned(),
+        reason,
+    };
+    if path.is_empty() {
+        return Err(invalid("empty ipc path"));
+    }
+    if path == "@" {
+        return Err(invalid("an abstract ipc name needs a name after '@'"));
+    }
+    if path.starts_with('@') && !cfg!(any(target_os = "linux", target_os = "android")) {
+        return Err(invalid("abstract ipc names ('@') exist only on Linux"));
+    }
+    if path.contains('\0') {
+        return Err(invalid("ipc path contains a NUL byte"));
+    }
+    if path.len() > IPC_PATH_MAX {
+        return Err(invalid("ipc path longer than the OS limit of 107 bytes"));
+    }
+    Ok(Endpoint::Ipc {
+        path: path.to_owned(),
+    })
 }
 
 impl FromStr for Endpoint {
@@ -144,8 +219,16 @@ impl FromStr for Endpoint {
             .ok_or_else(|| invalid("missing '://' (expected tcp://host:port)"))?;
         match scheme {
             "tcp" => {}
-            "ipc" | "inproc" => return Err(invalid("transport not supported yet (only tcp)")),
-            _ => return Err(invalid("unknown transport (expected tcp)")),
+            "ipc" => return parse_ipc(s, rest),
+            "inproc" => {
+                if rest.is_empty() {
+                    return Err(invalid("empty inproc name"));
+                }
+                return Ok(Endpoint::Inproc {
+                    name: rest.to_owned(),
+                });
+            }
+            _ => return Err(invalid("unknown transport (expected tcp, ipc or inproc)")),
         }
         let (host, port) = if let Some(after) = rest.strip_prefix('[') {
             let (h, p) = after
@@ -198,6 +281,29 @@ mod tests {
     }
 
     #[test]
+    fn ipc_and_inproc_forms() {
+        let e: Endpoint = "ipc://@abstract".parse().unwrap();
+        assert_eq!(e.to_string(), "ipc://@abstract");
+        assert_eq!(e.transport(), "ipc");
+        let long = format!("ipc:///{}", "x".repeat(106));
+        assert!(long.parse::<Endpoint>().is_ok(), "107 bytes fit");
+        let too_long = format!("ipc:///{}", "x".repeat(107));
+        assert!(matches!(
+            too_long.parse::<Endpoint>(),
+            Err(Error::InvalidEndpoint { .. })
+        ));
+        let e: Endpoint = "inproc://a/b:c".parse().unwrap();
+        assert_eq!(
+            e,
+            Endpoint::Inproc {
+                name: "a/b:c".into()
+            }
+        );
+        let star: Endpoint = "ipc://*".parse().unwrap();
+        assert!(star.check_connect().is_err());
+    }
+
+    #[test]
     fn binds_by_interface_name() {
         let e: Endpoint = "tcp://lo:0".parse().unwrap();
         assert!(e.bind_addr().unwrap().ip().is_loopback());
@@ -224,7 +330,9 @@ mod tests {
             "tcp://h:99999",
             "tcp://h:x",
             "udp://h:1",
-            "ipc:///tmp/x",
+            "ipc://",
+            "ipc://@",
+            "inproc://",
             "tcp://[::1:5",
             "tcp://[zz]:5",
             "tcp://a b:5",

@@ -131,6 +131,7 @@ mod proto;
 mod socket;
 mod state;
 mod stats;
+mod transport;
 
 pub use bytes::Bytes;
 pub use context::Context;
@@ -144,6 +145,7 @@ pub use proto::socket_type::SocketType;
 pub use socket::{CloseReport, Socket};
 pub use state::Readiness;
 pub use stats::SocketStats;
+pub use transport::PeerAddr;
 
 /// Documented option defaults.
 pub mod defaults {

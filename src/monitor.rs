@@ -4,7 +4,6 @@
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use std::collections::VecDeque;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -99,14 +98,14 @@ pub enum MonitorEvent {
         /// The bound endpoint (real port).
         endpoint: Endpoint,
     },
-    /// A listener accepted a TCP connection (its handshake follows).
+    /// A listener accepted a connection (its handshake follows).
     Accepted {
         /// The listener's endpoint.
         endpoint: Endpoint,
         /// The peer's address.
-        peer: SocketAddr,
+        peer: crate::transport::PeerAddr,
     },
-    /// An outgoing TCP connection was established (its handshake follows).
+    /// An outgoing connection was established (its handshake follows).
     Connected {
         /// The endpoint connected to.
         endpoint: Endpoint,

@@ -208,8 +208,8 @@ fn duration_max_timeouts_wait_and_return() {
     assert_eq!(poller.wait(Some(Duration::MAX)).unwrap().len(), 1);
 }
 
-/// Endpoint mistakes: a connect to port 0 or `*`, and unknown transports,
-/// are typed errors; ipc and inproc say they are not supported yet.
+/// Endpoint mistakes: a connect to port 0 or `*`, unknown transports, and
+/// ipc/inproc names that cannot be, are typed errors.
 #[test]
 fn endpoint_mistakes_are_typed_errors() {
     let ctx = ctx();
@@ -220,8 +220,10 @@ fn endpoint_mistakes_are_typed_errors() {
         "tcp://*:5555",
         "tcp://127.0.0.1",
         "udp://127.0.0.1:5",
-        "ipc:///tmp/x",
-        "inproc://x",
+        "ipc://*",
+        "ipc://@",
+        "ipc://",
+        "inproc://",
     ] {
         assert!(
             matches!(s.connect(ep), Err(Error::InvalidEndpoint { .. })),

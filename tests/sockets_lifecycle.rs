@@ -276,7 +276,8 @@ fn invalid_endpoints_are_typed_errors() {
     for bad in [
         "bogus",
         "tcp://host",
-        "ipc:///x",
+        "ipc://@",
+        "inproc://",
         "tcp://127.0.0.1:99999",
         "",
     ] {

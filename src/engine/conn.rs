@@ -14,7 +14,7 @@ use crate::proto::session::{Event, PeerInfo, Session};
 use crate::proto::wire::{MAX_READ, READ_CHUNK};
 use crate::proto::ProtoError;
 use crate::state::shared::Shared;
-use mio::net::TcpStream;
+use crate::transport::Stream;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
 use std::sync::Arc;
@@ -119,7 +119,7 @@ pub(super) struct Held {
 
 /// A live TCP connection.
 pub(super) struct Conn {
-    stream: TcpStream,
+    stream: Stream,
     session: Session,
     pub(super) shared: Arc<Shared>,
     pub(super) origin: Origin,
@@ -150,7 +150,7 @@ pub(super) struct Conn {
 
 impl Conn {
     pub(super) fn new(
-        stream: TcpStream,
+        stream: Stream,
         session: Session,
         shared: Arc<Shared>,
         origin: Origin,
@@ -178,7 +178,7 @@ impl Conn {
     }
 
     /// The mio source, for (de)registration.
-    pub(super) fn stream_mut(&mut self) -> &mut TcpStream {
+    pub(super) fn stream_mut(&mut self) -> &mut Stream {
         &mut self.stream
     }
 
@@ -246,17 +246,12 @@ impl Conn {
             Ok(None) => {}
             Ok(Some(e)) | Err(e) => return Err(CloseReason::Io(e.kind())),
         }
-        match self.stream.peer_addr() {
-            Ok(peer) if self.stream.local_addr().ok() == Some(peer) => {
-                // TCP simultaneous open onto our own ephemeral port: a
-                // connection to itself, never a peer.
-                Err(CloseReason::Io(io::ErrorKind::AddrInUse))
-            }
-            Ok(_) => {
+        match self.stream.connected() {
+            Ok(true) => {
                 self.connecting = false;
                 Ok(true)
             }
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+            Ok(false) => Ok(false),
             Err(e) => Err(CloseReason::Io(e.kind())),
         }
     }
@@ -378,6 +373,7 @@ impl Conn {
                 let wake = shared.receivers_wake(&st);
                 let output = st.has_output(pipe);
                 drop(st);
+                shared.attention.poke();
                 shared.fire(wake);
                 if output && self.session.tx_len() < TX_HIGH {
                     // Replies to what we just delivered may be queued

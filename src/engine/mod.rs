@@ -8,7 +8,6 @@
 
 pub(crate) mod backoff;
 mod conn;
-pub(crate) mod net;
 mod reactor;
 mod resolver;
 
@@ -32,7 +31,7 @@ pub(crate) enum Cmd {
     /// Start accepting on a listener the socket has already bound.
     Listen {
         socket: u64,
-        listener: std::net::TcpListener,
+        listener: crate::transport::Listener,
         endpoint: Endpoint,
     },
     /// Start connecting (and keep reconnecting) to `endpoint`. `pipe` is the
@@ -118,6 +117,8 @@ struct HandleInner {
     sockets: Mutex<Vec<Weak<Shared>>>,
     next_id: AtomicU64,
     unsent_on_close: AtomicU64,
+    /// The context's inproc names.
+    inproc: crate::transport::inproc::Registry,
 }
 
 impl Drop for HandleInner {
@@ -158,6 +159,7 @@ impl Handle {
                 sockets: Mutex::new(Vec::new()),
                 next_id: AtomicU64::new(1),
                 unsent_on_close: AtomicU64::new(0),
+                inproc: crate::transport::inproc::Registry::default(),
             }),
         })
     }
@@ -214,6 +216,11 @@ impl Handle {
             shared.send_cv.notify_all();
             shared.fire(wake);
         }
+    }
+
+    /// The context's inproc names.
+    pub(crate) fn inproc(&self) -> &crate::transport::inproc::Registry {
+        &self.inner.inproc
     }
 
     /// Is the caller the engine thread itself (a readiness callback)?

@@ -4,7 +4,6 @@
 
 use super::backoff::Backoff;
 use super::conn::{CloseReason, Conn, Held, Origin, Progress};
-use super::net;
 use super::resolver::Resolver;
 use super::{Cmd, Mailbox};
 use crate::endpoint::Endpoint;
@@ -13,8 +12,8 @@ use crate::monitor::{MonitorEvent, Reason};
 use crate::pipe::PipeKey;
 use crate::proto::session::{PeerInfo, Session, SessionConfig};
 use crate::state::shared::Shared;
+use crate::transport::{self, Listener as AnyListener, Stream, Target};
 use bytes::Bytes;
-use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use std::cmp::Reverse;
@@ -37,7 +36,7 @@ fn token(kind: usize, key: usize) -> Token {
 
 struct Listener {
     socket: u64,
-    listener: TcpListener,
+    listener: AnyListener,
     endpoint: Endpoint,
     /// Accepting is paused after an accept error (e.g. out of descriptors).
     paused: bool,
@@ -230,12 +229,11 @@ impl Engine {
 
     // ----- listeners -------------------------------------------------------
 
-    fn listen(&mut self, socket: u64, listener: std::net::TcpListener, endpoint: Endpoint) {
+    fn listen(&mut self, socket: u64, mut listener: AnyListener, endpoint: Endpoint) {
         let Some(shared) = self.sockets.get(&socket).cloned() else {
             // The socket closed before its listener reached us.
             return;
         };
-        let mut listener = TcpListener::from_std(listener);
         let entry = self.listeners.vacant_entry();
         let key = entry.key();
         if self
@@ -363,9 +361,20 @@ impl Engine {
             return;
         };
         c.gen = gen;
-        let Endpoint::Tcp { host, port } = c.endpoint.clone();
+        let (host, port) = match c.endpoint.clone() {
+            Endpoint::Tcp { host, port } => (host, port),
+            Endpoint::Ipc { path } => {
+                match transport::ipc::address(&path) {
+                    Ok(addr) => self.connect_to(key, Target::Ipc(addr)),
+                    Err(e) => self.resolve_failed(key, e.to_string()),
+                }
+                return;
+            }
+            // inproc never has a connecter.
+            Endpoint::Inproc { .. } => return,
+        };
         match host.parse::<std::net::IpAddr>() {
-            Ok(ip) => self.connect_to(key, SocketAddr::new(ip, port)),
+            Ok(ip) => self.connect_to(key, Target::Tcp(SocketAddr::new(ip, port))),
             Err(_) => {
                 if self.resolver.is_none() {
                     self.resolver = Resolver::start(self.mailbox.clone()).ok();
@@ -390,7 +399,7 @@ impl Engine {
             return;
         }
         match result {
-            Ok(addr) => self.connect_to(key, addr),
+            Ok(addr) => self.connect_to(key, Target::Tcp(addr)),
             Err(e) => self.resolve_failed(key, e),
         }
     }
@@ -407,7 +416,7 @@ impl Engine {
         self.schedule_reconnect(key);
     }
 
-    fn connect_to(&mut self, key: usize, addr: SocketAddr) {
+    fn connect_to(&mut self, key: usize, target: Target) {
         let Some(c) = self.connecters.get(key) else {
             return;
         };
@@ -417,7 +426,7 @@ impl Engine {
         let endpoint = c.endpoint.clone();
         let opts = shared.lock().opts.clone();
         let origin = Origin::Connected { connecter: key };
-        let conn = net::connect(addr, &opts)
+        let conn = transport::connect(&target, &opts)
             .ok()
             .and_then(|stream| self.add_conn(&shared, stream, origin, endpoint, true));
         match conn {
@@ -523,7 +532,7 @@ impl Engine {
     fn add_conn(
         &mut self,
         shared: &Arc<Shared>,
-        mut stream: TcpStream,
+        mut stream: Stream,
         origin: Origin,
         endpoint: Endpoint,
         connecting: bool,
@@ -541,7 +550,7 @@ impl Engine {
         };
         // System calls outside the socket lock.
         if let Some(opts) = opts {
-            net::tune_accepted(&stream, &opts);
+            stream.tune_accepted(&opts);
         }
         let session = Session::new(cfg, Instant::now());
         let entry = self.conns.vacant_entry();

@@ -101,9 +101,7 @@ mod tests {
     fn a_name_that_resolves_later_connects() {
         let ctx = Context::new().unwrap();
         let pull = ctx.socket(SocketType::Pull).unwrap();
-        let port = match pull.bind("tcp://127.0.0.1:0").unwrap() {
-            crate::Endpoint::Tcp { port, .. } => port,
-        };
+        let port = pull.bind("tcp://127.0.0.1:0").unwrap().port().unwrap();
         let push = ctx
             .socket_with(
                 SocketType::Push,

@@ -13,10 +13,18 @@
 //! membership flag) consistent.
 
 pub(crate) mod fq;
+mod inproc;
+mod lane;
 pub(crate) mod lb;
+mod link;
 
+pub(crate) use lane::Lane;
+pub(crate) use link::{InprocTask, InprocTasks, InprocWire, Link, Refusal, Visit};
+
+#[cfg(test)]
+use crate::key::ConnKey;
+use crate::key::Generations;
 pub(crate) use crate::key::PipeKey;
-use crate::key::{ConnKey, Generations};
 use crate::message::Message;
 use bytes::Bytes;
 use slab::Slab;
@@ -49,8 +57,9 @@ pub(crate) struct Pipe {
     /// Messages in `out` (pills and subscriptions are not counted).
     out_msgs: usize,
     inq: VecDeque<Item>,
-    /// The engine's connection while one is up and handshaken.
-    conn: Option<ConnKey>,
+    /// What carries the pipe: an engine connection (up and handshaken),
+    /// an inproc wire, or nothing.
+    link: Link,
     /// Made by `connect`: outlives connections (messages wait for reconnect).
     persistent: bool,
     /// Gone for good: removed once `inq` is drained.
@@ -85,7 +94,7 @@ impl Pipe {
             out: VecDeque::new(),
             out_msgs: 0,
             inq: VecDeque::new(),
-            conn: None,
+            link: Link::None,
             persistent,
             gone: false,
             routing_id: None,
@@ -107,14 +116,28 @@ impl Pipe {
         self.out_msgs
     }
 
-    /// Can `send` queue one more message under `hwm`?
+    /// Can `send` queue one more message under `hwm`? (On an inproc wire,
+    /// the HWM counts what waits in its lane.)
     pub(crate) fn has_room(&self, hwm: usize) -> bool {
-        !self.gone && (self.conflate || self.out_msgs < hwm)
+        !self.gone
+            && (self.conflate
+                || match &self.link {
+                    Link::Inproc { wire, side } => wire.lane(*side).has_room(hwm),
+                    _ => self.out_msgs < hwm,
+                })
     }
 
-    /// A live, handshaken connection carries this pipe.
+    /// A live, handshaken connection (or an inproc wire) carries this pipe.
     pub(crate) fn is_connected(&self) -> bool {
-        self.conn.is_some()
+        self.link.is_some()
+    }
+
+    /// The inproc wire carrying this pipe, and its side.
+    pub(crate) fn inproc(&self) -> Option<(&std::sync::Arc<dyn InprocWire>, usize)> {
+        match &self.link {
+            Link::Inproc { wire, side } => Some((wire, *side)),
+            _ => None,
+        }
     }
 
     /// Made by `connect` (outlives its connections).
@@ -158,57 +181,6 @@ impl Pipe {
     }
 }
 
-/// Why a socket refuses a peer, or closes its connection (a pattern's
-/// decision; the engine closes that connection only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refusal {
-    /// ROUTER: the announced routing id starts with a zero byte.
-    IdLeadingZero,
-    /// ROUTER: the announced routing id is longer than 255 bytes.
-    IdTooLong,
-    /// ROUTER: another connected peer uses this routing id.
-    IdDuplicate,
-    /// PAIR: the socket already has its one peer.
-    PairTaken,
-    /// The socket is closing.
-    Closing,
-    /// ROUTER handover: a new peer took over this one's routing id.
-    HandedOver,
-    /// The peer holds more subscriptions (or subscription bytes) than
-    /// `max_subscriptions` (or `max_subscription_bytes`) allow.
-    TooManySubscriptions,
-}
-
-impl Refusal {
-    /// Human-readable reason.
-    pub(crate) fn reason(self) -> &'static str {
-        match self {
-            Refusal::IdLeadingZero => "routing id starts with a zero byte",
-            Refusal::IdTooLong => "routing id longer than 255 bytes",
-            Refusal::IdDuplicate => "routing id already in use on this ROUTER",
-            Refusal::PairTaken => "PAIR socket already has a peer",
-            Refusal::Closing => "socket is closing",
-            Refusal::HandedOver => "a new peer took over its routing id",
-            Refusal::TooManySubscriptions => {
-                "peer exceeded max_subscriptions or max_subscription_bytes"
-            }
-        }
-    }
-}
-
-/// What the engine must do for one pipe (see [`Pipes::take_service`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Visit {
-    /// The pipe.
-    pub(crate) key: PipeKey,
-    /// Its connection.
-    pub(crate) conn: ConnKey,
-    /// Reading may resume (the pipe is below its HWM).
-    pub(crate) may_read: bool,
-    /// Close the connection instead, for this reason.
-    pub(crate) close: Option<Refusal>,
-}
-
 /// Every pipe of one socket, plus the list of pipes the engine must visit.
 #[derive(Debug, Default)]
 pub(crate) struct Pipes {
@@ -226,6 +198,12 @@ pub(crate) struct Pipes {
     reap: Vec<PipeKey>,
     /// Messages replaced under `conflate`.
     conflated: u64,
+    /// Work for inproc wires, run once the socket's lock is released.
+    inproc: InprocTasks,
+    /// Pipes carried by an inproc wire now.
+    inproc_keys: Vec<PipeKey>,
+    /// Scratch space for items moving out of an inproc lane.
+    lane_buf: Vec<Item>,
 }
 
 impl Pipes {
@@ -294,6 +272,18 @@ impl Pipes {
             Some((gen, p)) if *gen == key.gen() => p,
             _ => return Err(msg),
         };
+        if let Link::Inproc { wire, side } = &p.link {
+            return inproc::push_msg(
+                p.gone,
+                p.conflate,
+                wire,
+                *side,
+                hwm,
+                msg,
+                &mut self.inproc,
+                &mut self.conflated,
+            );
+        }
         if !p.has_room(hwm) {
             return Err(msg);
         }
@@ -307,12 +297,17 @@ impl Pipes {
         p.out.push_back(Item::Msg(msg));
         // The engine must visit a connected pipe with output, unless it is
         // already asked to or busy writing this one (it comes back then).
-        if p.conn.is_some() && !p.tx_busy && !p.service_requested {
-            p.service_requested = true;
-            self.service.push(key);
-            if !self.service_scheduled {
-                self.service_scheduled = true;
-                self.ping = true;
+        if !p.tx_busy && !p.service_requested {
+            match &p.link {
+                Link::Conn(_) => {
+                    p.service_requested = true;
+                    self.service.push(key);
+                    if !self.service_scheduled {
+                        self.service_scheduled = true;
+                        self.ping = true;
+                    }
+                }
+                Link::Inproc { .. } | Link::None => {}
             }
         }
         Ok(())
@@ -350,32 +345,52 @@ impl Pipes {
     }
 
     /// The engine must visit a connected pipe whose queue just became
-    /// non-empty.
+    /// non-empty; an inproc pipe moves its queue into its lane.
     fn note_output(&mut self, key: PipeKey) {
         let edge = self
             .get(key)
-            .is_some_and(|p| p.conn.is_some() && !p.out.is_empty() && !p.tx_busy);
+            .is_some_and(|p| p.link.is_some() && !p.out.is_empty() && !p.tx_busy);
         if edge {
             self.request_service(key);
         }
     }
 
-    /// Ask the engine to look at `key` (flush output, resume input).
+    /// Ask whatever carries `key` to take its output: the engine (flush,
+    /// and resume input), or the inproc wire (pump from this side).
     pub(crate) fn request_service(&mut self, key: PipeKey) {
         let Some(p) = self.get_mut(key) else {
             return;
         };
-        if p.conn.is_none() {
-            return;
+        match &p.link {
+            Link::None => {}
+            Link::Conn(_) => {
+                if !p.service_requested {
+                    p.service_requested = true;
+                    self.service.push(key);
+                }
+                if !self.service_scheduled {
+                    self.service_scheduled = true;
+                    self.ping = true;
+                }
+            }
+            Link::Inproc { .. } => self.flush_to_lane(key),
         }
-        if !p.service_requested {
-            p.service_requested = true;
-            self.service.push(key);
+    }
+
+    /// The pipe has room for input again: the engine resumes reading (an
+    /// inproc pipe takes from its lane when the application runs dry).
+    fn request_resume(&mut self, key: PipeKey) {
+        if self
+            .get(key)
+            .is_some_and(|p| matches!(p.link, Link::Conn(_)))
+        {
+            self.request_service(key);
         }
-        if !self.service_scheduled {
-            self.service_scheduled = true;
-            self.ping = true;
-        }
+    }
+
+    /// Work for inproc wires, to run once the socket's lock is released.
+    pub(crate) fn take_inproc(&mut self) -> InprocTasks {
+        std::mem::take(&mut self.inproc)
     }
 
     /// True once after service was requested while none was scheduled: the
@@ -394,9 +409,12 @@ impl Pipes {
             .filter_map(|key| {
                 let p = self.get_mut(key)?;
                 p.service_requested = false;
+                let Link::Conn(conn) = p.link else {
+                    return None;
+                };
                 Some(Visit {
                     key,
-                    conn: p.conn?,
+                    conn,
                     may_read: !p.read_paused,
                     close: p.kicked,
                 })
@@ -407,9 +425,15 @@ impl Pipes {
     /// Ask the engine to close the pipe's connection (a ROUTER handover,
     /// a subscriber over its limits).
     pub(crate) fn kick(&mut self, key: PipeKey, why: Refusal) {
-        if let Some(p) = self.get_mut(key) {
-            p.kicked = Some(why);
+        let Some(p) = self.get_mut(key) else {
+            return;
+        };
+        if let Link::Inproc { wire, side } = &p.link {
+            let task = InprocTask::Cut(wire.clone(), *side, why);
+            self.inproc.push(task);
+            return;
         }
+        p.kicked = Some(why);
         self.request_service(key);
     }
 
@@ -558,7 +582,7 @@ impl Pipes {
         let done = p.gone && p.inq.is_empty();
         if resume {
             p.read_paused = false;
-            self.request_service(key);
+            self.request_resume(key);
         }
         if done {
             // Removed by `reap`, once the caller has read the pipe's
@@ -583,9 +607,9 @@ impl Pipes {
     /// stream: a pill from the previous one that is still unread no longer
     /// ends anything. With `eof` (the socket sent its pill), the pill is
     /// queued for this peer too.
-    pub(crate) fn link(&mut self, key: PipeKey, conn: ConnKey, eof: bool) {
+    pub(crate) fn link(&mut self, key: PipeKey, link: Link, eof: bool) {
+        self.set_link(key, link);
         if let Some(p) = self.get_mut(key) {
-            p.conn = Some(conn);
             p.inq.retain(Item::is_msg);
             p.finished = false;
             p.gone = false;
@@ -597,6 +621,11 @@ impl Pipes {
             self.push_eof_once(key);
         }
         self.note_output(key);
+    }
+
+    /// Nothing carries the pipe any more.
+    fn unset_link(&mut self, key: PipeKey) {
+        self.set_link(key, Link::None);
     }
 
     /// Set the routing id chosen at `connect`.
@@ -616,8 +645,8 @@ impl Pipes {
     /// The connection went, but the pipe stays for the next one: `staged`
     /// items the engine had taken and not encoded go back to the front.
     pub(crate) fn unlink(&mut self, key: PipeKey, mut staged: VecDeque<Item>) {
+        self.unset_link(key);
         if let Some(p) = self.get_mut(key) {
-            p.conn = None;
             p.tx_busy = false;
             p.write_blocked = false;
             p.read_paused = false;
@@ -644,9 +673,9 @@ impl Pipes {
     /// unsent messages; it is removed once its input has been read.
     pub(crate) fn retire(&mut self, key: PipeKey) -> usize {
         let dropped = self.clear_out(key);
+        self.unset_link(key);
         if let Some(p) = self.get_mut(key) {
             p.gone = true;
-            p.conn = None;
             p.tx_busy = false;
             p.write_blocked = false;
             if p.inq.is_empty() {
@@ -658,6 +687,7 @@ impl Pipes {
 
     /// Remove a pipe now (its input, if any, is discarded).
     pub(crate) fn remove(&mut self, key: PipeKey) {
+        self.unset_link(key);
         if self.get(key).is_some() {
             let (_, p) = self.slab.remove(key.index());
             if p.finished {
@@ -691,7 +721,7 @@ impl Pipes {
     /// Keys of connected pipes that still have output queued.
     pub(crate) fn with_pending_output(&self) -> Vec<PipeKey> {
         self.iter()
-            .filter(|(_, p)| p.conn.is_some() && !p.out.is_empty())
+            .filter(|(_, p)| p.link.is_some() && !p.out.is_empty())
             .map(|(k, _)| k)
             .collect()
     }
@@ -745,7 +775,7 @@ mod tests {
         let k = ps.insert(true, false);
         ps.push_out(k, Message::from("x"));
         assert!(!ps.take_ping(), "no connection: nothing to service");
-        ps.link(k, conn(3), false);
+        ps.link(k, Link::Conn(conn(3)), false);
         assert!(
             ps.take_ping(),
             "linking a pipe with output asks for service"
@@ -766,7 +796,7 @@ mod tests {
     fn unlink_requeues_staged_items_in_order() {
         let mut ps = Pipes::default();
         let k = ps.insert(true, false);
-        ps.link(k, conn(1), false);
+        ps.link(k, Link::Conn(conn(1)), false);
         ps.push_out(k, Message::from("1"));
         ps.push_out(k, Message::from("2"));
         let mut staged = VecDeque::new();
@@ -790,7 +820,7 @@ mod tests {
     fn input_pauses_at_hwm_and_resumes_at_half() {
         let mut ps = Pipes::default();
         let k = ps.insert(false, false);
-        ps.link(k, conn(1), false);
+        ps.link(k, Link::Conn(conn(1)), false);
         ps.take_ping();
         ps.take_service();
         assert_eq!(ps.in_room(k, 4), 4);

@@ -2,7 +2,7 @@
 
 use super::{Socket, ENGINE_REPLY_TIMEOUT};
 use crate::endpoint::Endpoint;
-use crate::engine::{net, Cmd};
+use crate::engine::Cmd;
 use crate::error::{Error, Result};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -41,18 +41,13 @@ impl Socket {
     pub fn bind(&self, endpoint: &str) -> Result<Endpoint> {
         self.check_usable()?;
         let ep: Endpoint = endpoint.parse()?;
-        let addr = ep.bind_addr()?;
+        if let Endpoint::Inproc { name } = &ep {
+            self.engine.inproc().bind(&self.shared, name)?;
+            lock_list(&self.bound).push((endpoint.to_owned(), ep.clone()));
+            return Ok(ep);
+        }
         let opts = self.shared.lock().opts.clone();
-        let listener = net::bind_listener(addr, &opts).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AddrInUse {
-                Error::AddressInUse(endpoint.to_owned())
-            } else {
-                Error::Io(e)
-            }
-        })?;
-        // The address actually bound, with the real port: `tcp://*:0`
-        // becomes `tcp://0.0.0.0:PORT`, as libzmq's ZMQ_LAST_ENDPOINT.
-        let actual = Endpoint::tcp(listener.local_addr()?);
+        let (listener, actual) = crate::transport::bind(&ep, &opts)?;
         lock_list(&self.bound).push((endpoint.to_owned(), actual.clone()));
         self.engine.send(Cmd::Listen {
             socket: self.shared.id,
@@ -96,6 +91,13 @@ impl Socket {
         self.shared.fire(wake);
         connected.push((endpoint.to_owned(), ep.clone()));
         drop(connected);
+        if let Endpoint::Inproc { name } = &ep {
+            // No engine: joined now, or when the name is bound.
+            self.engine
+                .inproc()
+                .connect(&self.shared, name, pipe, preset);
+            return Ok(());
+        }
         self.engine.send(Cmd::Connect {
             socket: self.shared.id,
             endpoint: ep,
@@ -124,6 +126,10 @@ impl Socket {
     /// Connections already accepted stay up.
     pub fn unbind(&self, endpoint: &str) -> Result<()> {
         let ep = Self::take_endpoint(&self.bound, endpoint)?;
+        if let Endpoint::Inproc { name } = &ep {
+            self.engine.inproc().unbind(self.shared.id, name);
+            return Ok(());
+        }
         let socket = self.shared.id;
         self.engine_call(|reply| Cmd::Unbind {
             socket,
@@ -138,6 +144,10 @@ impl Socket {
     /// counted in [`SocketStats::dropped_on_disconnect`](crate::SocketStats::dropped_on_disconnect).
     pub fn disconnect(&self, endpoint: &str) -> Result<()> {
         let ep = Self::take_endpoint(&self.connected, endpoint)?;
+        if let Endpoint::Inproc { name } = &ep {
+            self.engine.inproc().disconnect(self.shared.id, name);
+            return Ok(());
+        }
         let socket = self.shared.id;
         self.engine_call(|reply| Cmd::Disconnect {
             socket,

@@ -20,6 +20,28 @@ use std::time::{Duration, Instant};
 /// Most items one `recv` takes from the pipes at once.
 const RECV_BATCH: usize = 128;
 
+/// How long a receiver with an inproc peer spins before blocking.
+const SPIN: Duration = Duration::from_micros(50);
+
+/// Spin (politely) until `done` or [`SPIN`] has passed.
+fn spin_until(done: impl Fn() -> bool) {
+    let start = Instant::now();
+    let mut i = 0u32;
+    while !done() {
+        i = i.wrapping_add(1);
+        if i % 64 == 0 {
+            if start.elapsed() >= SPIN {
+                return;
+            }
+            if i >= 1024 {
+                // Give the CPU to the peer if it shares ours.
+                std::thread::yield_now();
+            }
+        }
+        std::hint::spin_loop();
+    }
+}
+
 /// How long to wait for the engine to acknowledge a command.
 const ENGINE_REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -114,13 +136,16 @@ impl Socket {
     }
 
     /// Tell the engine about service requests made under the lock `st`,
-    /// releasing it first.
+    /// releasing it first, and do the inproc work they asked for (moving
+    /// messages to an inproc peer happens on the caller's thread).
     fn release(&self, mut st: MutexGuard<'_, State>) {
         let ping = st.take_ping();
+        let inproc = st.take_inproc();
         drop(st);
         if ping {
             self.engine.send(Cmd::Service(self.shared.id));
         }
+        inproc.run();
     }
 
     /// Send a message, blocking while no peer can take it.
@@ -179,6 +204,15 @@ impl Socket {
                 Sent::Wait(m) | Sent::WaitOrDrop(m) => m,
             };
             msg = m;
+            let inproc = st.take_inproc();
+            if !inproc.is_empty() {
+                // A full inproc lane asked its receiver to take what it has
+                // room for: that may make room at once.
+                drop(st);
+                inproc.run();
+                st = self.shared.lock();
+                continue;
+            }
             st = match self.wait_on(st, wait, true) {
                 Ok(st) => st,
                 // Out of time: a ROUTER-style send decides now (the
@@ -286,6 +320,7 @@ impl Socket {
 
     fn recv_item(&self, wait: Wait) -> Result<Incoming> {
         let shared = &*self.shared;
+        let mut spun = false;
         loop {
             if let Some(x) = shared.local().pop_front() {
                 return Ok(x);
@@ -315,18 +350,47 @@ impl Socket {
                     return Ok(first);
                 }
                 drop(local);
-                if st.take_ping() {
+                let ping = st.take_ping();
+                let inproc = st.take_inproc();
+                if ping || !inproc.is_empty() {
                     // Input was consumed (e.g. stale replies) and a paused
-                    // peer may read again.
+                    // peer may send again.
                     drop(st);
-                    self.engine.send(Cmd::Service(shared.id));
+                    if ping {
+                        self.engine.send(Cmd::Service(shared.id));
+                    }
+                    inproc.run();
                     st = shared.lock();
                     continue;
                 }
                 if st.end_of_stream() {
                     return Err(Error::EndOfStream);
                 }
-                st = self.wait_on(st, wait, false)?;
+                if matches!(wait, Wait::No) || !st.has_inproc() {
+                    st = self.wait_on(st, wait, false)?;
+                    continue;
+                }
+                if !spun {
+                    // An inproc peer moves messages on its own thread, often
+                    // within microseconds: watch for them briefly before
+                    // paying for a sleep and a wake-up.
+                    spun = true;
+                    let seen = shared.attention.events();
+                    drop(st);
+                    spin_until(|| shared.attention.events() != seen);
+                    st = shared.lock();
+                    continue;
+                }
+                // Tell inproc peers we sleep, then look once more at what
+                // they queued (see `Attention::offer`).
+                shared.attention.sleep();
+                if st.inproc_waiting() {
+                    shared.attention.wake();
+                    continue;
+                }
+                let woken = self.wait_on(st, wait, false);
+                shared.attention.wake();
+                st = woken?;
             }
         }
     }
@@ -419,7 +483,13 @@ impl Socket {
             .filter(|i| matches!(i, Incoming::Message(_)))
             .count();
         let (queued, unread) = st.finish_close(local_unread);
+        let wires = st.inproc_wires();
         drop(st);
+        // Inproc peers lose their pipe to us (and we forget our names).
+        self.engine.inproc().forget(shared.id);
+        for (wire, side) in wires {
+            wire.cut(side, crate::pipe::Refusal::Closing);
+        }
         shared.recv_cv.notify_all();
         shared.send_cv.notify_all();
         let (tx, rx) = sync_channel(1);

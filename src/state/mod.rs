@@ -17,7 +17,7 @@ use crate::key::ConnKey;
 use crate::message::{Incoming, Message};
 use crate::options::Options;
 use crate::pattern::{new_pattern, Cx, Pattern, Refusal, Sent};
-use crate::pipe::{Item, PipeKey, Pipes, Visit};
+use crate::pipe::{InprocTasks, Item, Link, PipeKey, Pipes, Visit};
 use crate::proto::session::PeerInfo;
 use crate::proto::socket_type::SocketType;
 use crate::stats::SocketStats;
@@ -162,6 +162,60 @@ impl State {
         self.pipes.take_ping()
     }
 
+    /// Work for inproc wires (run it after releasing the lock).
+    pub(crate) fn take_inproc(&mut self) -> InprocTasks {
+        self.pipes.take_inproc()
+    }
+
+    /// Does an inproc wire carry any of the pipes?
+    pub(crate) fn has_inproc(&self) -> bool {
+        self.pipes.has_inproc()
+    }
+
+    /// Does the peer of some inproc pipe have items queued for us?
+    pub(crate) fn inproc_waiting(&self) -> bool {
+        self.pipes.inproc_waiting(self.opts.recv_hwm)
+    }
+
+    /// Take what inproc peers queued for us, as far as the HWM allows.
+    /// True when something came.
+    fn top_up_inproc(&mut self) -> bool {
+        let mut any = false;
+        let mut i = 0;
+        while let Some(&key) = self.pipes.inproc_keys().get(i) {
+            any |= self.take_from_lane(key, false);
+            i += 1;
+        }
+        any
+    }
+
+    /// Move what the peer of inproc pipe `key` queued into the pipe (all
+    /// of it with `all`, else what fits under the receive HWM), through
+    /// the pattern as any input. True when something came.
+    pub(crate) fn take_from_lane(&mut self, key: PipeKey, all: bool) -> bool {
+        let mut buf = self.pipes.take_lane_buf();
+        let hwm = self.opts.recv_hwm;
+        let any = self.pipes.take_from_lane(key, hwm, all, &mut buf);
+        if any {
+            if self.closed {
+                // Closed: what the pipes hold was the final count.
+                buf.clear();
+            } else {
+                self.deliver(key, &mut buf);
+            }
+        }
+        self.pipes.put_lane_buf(buf);
+        any
+    }
+
+    /// Every inproc wire this socket's pipes are on, with their sides.
+    pub(crate) fn inproc_wires(&self) -> Vec<(std::sync::Arc<dyn crate::pipe::InprocWire>, usize)> {
+        self.pipes
+            .iter()
+            .filter_map(|(_, p)| p.inproc().map(|(w, s)| (w.clone(), s)))
+            .collect()
+    }
+
     // ----- application side ----------------------------------------------
 
     /// Route one message. `can_wait`: the caller can wait for room (see
@@ -200,9 +254,16 @@ impl State {
         if let Some(e) = self.unusable() {
             return Err(e);
         }
+        let before = out.len();
         let (pattern, pipes, mut cx) = parts!(self);
-        let result = pattern.recv(pipes, &mut cx, out, max);
-        pipes.reap();
+        let mut result = pattern.recv(pipes, &mut cx, out, max);
+        if result.is_ok() && out.len() == before && self.pipes.has_inproc() && self.top_up_inproc()
+        {
+            // Dry: inproc peers' lanes fill the pipes, and we look again.
+            let (pattern, pipes, mut cx) = parts!(self);
+            result = pattern.recv(pipes, &mut cx, out, max);
+        }
+        self.pipes.reap();
         result
     }
 
@@ -257,7 +318,8 @@ impl State {
                 || self.closing
                 || local
                 || self.pattern.readable(&self.pipes)
-                || self.end_of_stream());
+                || self.end_of_stream()
+                || self.inproc_waiting());
         let writable = self.pattern.sends()
             && (down
                 || (!self.closing
@@ -308,7 +370,7 @@ impl State {
     pub(crate) fn finish_close(&mut self, local_unread: usize) -> (usize, usize) {
         self.closing = true;
         self.closed = true;
-        let unread = self.pipes.unread() + local_unread;
+        let unread = self.pipes.unread() + self.pipes.inproc_incoming_msgs() + local_unread;
         self.stats.unread_on_close += unread as u64;
         (self.pipes.unsent(), unread)
     }
@@ -347,6 +409,18 @@ impl State {
         conn: ConnKey,
         peer: &PeerInfo,
     ) -> std::result::Result<PipeKey, Refusal> {
+        self.attach_link(persistent, preset, Link::Conn(conn), peer)
+    }
+
+    /// As [`attach_conn`](Self::attach_conn), for any link (an inproc wire
+    /// too).
+    pub(crate) fn attach_link(
+        &mut self,
+        persistent: Option<PipeKey>,
+        preset: Option<Bytes>,
+        link: Link,
+        peer: &PeerInfo,
+    ) -> std::result::Result<PipeKey, Refusal> {
         if self.closed {
             return Err(Refusal::Closing);
         }
@@ -373,7 +447,7 @@ impl State {
             return Err(r);
         }
         let eof = self.eof_sent;
-        self.pipes.link(key, conn, eof);
+        self.pipes.link(key, link, eof);
         Ok(key)
     }
 

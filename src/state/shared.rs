@@ -9,7 +9,7 @@ use crate::monitor::{MonitorEvent, MonitorQueue};
 use crate::options::Options;
 use crate::proto::socket_type::SocketType;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 
 /// A socket's shared half.
@@ -26,14 +26,67 @@ pub(crate) struct Shared {
     monitor: Mutex<Option<Arc<MonitorQueue>>>,
     /// Who to tell when the socket may have become readable or writable.
     observers: Mutex<Observers>,
-    /// Someone observes (set under the observers lock, so it is never stale
-    /// for long; read without any lock on every wake decision).
-    observed: AtomicBool,
+    /// What an inproc peer (or a spinning receiver) reads without a lock.
+    pub(crate) attention: Arc<Attention>,
     /// Messages handed to the application by `recv`.
     received: AtomicU64,
     /// Items already taken from the pipes (in fair order) by an earlier
     /// `recv`, handed out before the pipes are looked at again.
     local: Mutex<VecDeque<Incoming>>,
+}
+
+/// The part of a socket's state read and written without its lock: by a
+/// receiver about to sleep (or spinning), and by inproc peers deciding
+/// whether it needs a wake-up. Shared with those peers' wires (an `Arc` of
+/// its own, so a wire never keeps the socket alive).
+#[derive(Debug, Default)]
+pub(crate) struct Attention {
+    /// Receivers blocked (or about to block) on the receive condition.
+    sleepers: AtomicUsize,
+    /// Someone observes readiness (set under the observers lock, so it is
+    /// never stale for long).
+    observed: AtomicBool,
+    /// Bumped when input arrives or an inproc peer offers some: a
+    /// spinning receiver watches it.
+    events: AtomicU64,
+}
+
+impl Attention {
+    /// Input arrived, or an inproc peer queued some for us to pull.
+    pub(crate) fn poke(&self) {
+        self.events.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The event count (see [`poke`](Self::poke)).
+    pub(crate) fn events(&self) -> u64 {
+        self.events.load(Ordering::SeqCst)
+    }
+
+    /// An inproc peer queued the first message since we last pulled:
+    /// true when it must deliver it itself, because a receiver sleeps (or
+    /// someone observes readiness). A receiver that is awake pulls it.
+    ///
+    /// With [`sleep`](Self::sleep) this is Dekker's handshake: the peer
+    /// publishes its lane's count, fences, then reads `sleepers`; a
+    /// receiver raises `sleepers`, fences, then reads the lanes' counts; so
+    /// at least one of them sees the other.
+    pub(crate) fn offer(&self) -> bool {
+        self.poke();
+        fence(Ordering::SeqCst);
+        self.sleepers.load(Ordering::SeqCst) > 0 || self.observed.load(Ordering::SeqCst)
+    }
+
+    /// A receiver is about to sleep; it must look at its inproc peers'
+    /// lanes after this and before sleeping.
+    pub(crate) fn sleep(&self) {
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+    }
+
+    /// The receiver is awake again.
+    pub(crate) fn wake(&self) {
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A readiness callback.
@@ -91,7 +144,7 @@ impl Shared {
             send_cv: Condvar::new(),
             monitor: Mutex::new(None),
             observers: Mutex::new(Observers::default()),
-            observed: AtomicBool::new(false),
+            attention: Arc::default(),
             received: AtomicU64::new(0),
             local: Mutex::new(VecDeque::new()),
         }
@@ -155,7 +208,7 @@ impl Shared {
     pub(crate) fn set_notify(&self, f: Option<Notify>) {
         let mut o = self.observers();
         o.callback = f;
-        self.observed.store(o.any(), Ordering::SeqCst);
+        self.attention.observed.store(o.any(), Ordering::SeqCst);
     }
 
     /// Add a poller's wake-up; it is dropped once the poller is gone.
@@ -163,7 +216,7 @@ impl Shared {
         let mut o = self.observers();
         o.pollers.retain(|w| w.strong_count() > 0);
         o.pollers.push(wake);
-        self.observed.store(true, Ordering::SeqCst);
+        self.attention.observed.store(true, Ordering::SeqCst);
     }
 
     /// Remove a poller's wake-up (and any of a dropped poller).
@@ -171,7 +224,7 @@ impl Shared {
         let mut o = self.observers();
         o.pollers
             .retain(|w| w.strong_count() > 0 && !Weak::ptr_eq(w, wake));
-        self.observed.store(o.any(), Ordering::SeqCst);
+        self.attention.observed.store(o.any(), Ordering::SeqCst);
     }
 
     /// Count a message handed to the application.
@@ -206,7 +259,7 @@ impl Shared {
         Wake {
             receivers: st.recv_waiters > 0,
             senders: false,
-            notify: self.observed.load(Ordering::SeqCst),
+            notify: self.attention.observed.load(Ordering::SeqCst),
         }
     }
 
@@ -215,7 +268,7 @@ impl Shared {
         Wake {
             receivers: false,
             senders: st.send_waiters > 0,
-            notify: self.observed.load(Ordering::SeqCst),
+            notify: self.attention.observed.load(Ordering::SeqCst),
         }
     }
 

@@ -1,15 +1,32 @@
-//! TCP sockets: listeners, outgoing connects and per-connection options
+//! `tcp://`: listeners, outgoing connects and per-connection options
 //! (`TCP_NODELAY`, keepalive, kernel buffer sizes), through socket2.
 
+use crate::endpoint::Endpoint;
+use crate::error::{Error, Result};
 use crate::options::Options;
-use mio::net::TcpStream;
+use mio::net::{TcpListener, TcpStream};
 use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
 use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 
-/// Bind and listen on `addr` (non-blocking), with the socket's receive
-/// buffer size, which accepted connections inherit.
-pub(crate) fn bind_listener(addr: SocketAddr, opts: &Options) -> io::Result<TcpListener> {
+/// Bind and listen on `ep` (non-blocking), with the socket's receive
+/// buffer size, which accepted connections inherit. Returns the listener
+/// and the endpoint bound, with the real port (`tcp://*:0` gives
+/// `tcp://0.0.0.0:PORT`, as libzmq's ZMQ_LAST_ENDPOINT).
+pub(super) fn bind(ep: &Endpoint, opts: &Options) -> Result<(super::Listener, Endpoint)> {
+    let addr = ep.bind_addr()?;
+    let listener = listen(addr, opts).map_err(|e| {
+        if e.kind() == io::ErrorKind::AddrInUse {
+            Error::AddressInUse(ep.to_string())
+        } else {
+            Error::Io(e)
+        }
+    })?;
+    let actual = Endpoint::tcp(listener.local_addr()?);
+    Ok((super::Listener::Tcp(listener), actual))
+}
+
+fn listen(addr: SocketAddr, opts: &Options) -> io::Result<TcpListener> {
     let raw = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     raw.set_reuse_address(true)?;
     if addr.is_ipv6() {
@@ -21,7 +38,8 @@ pub(crate) fn bind_listener(addr: SocketAddr, opts: &Options) -> io::Result<TcpL
     raw.bind(&addr.into())?;
     raw.listen(1024)?;
     raw.set_nonblocking(true)?;
-    Ok(raw.into())
+    let std: std::net::TcpListener = raw.into();
+    Ok(TcpListener::from_std(std))
 }
 
 /// Start a non-blocking connect to `addr` with the socket's options set
@@ -38,6 +56,19 @@ pub(super) fn connect(addr: SocketAddr, opts: &Options) -> io::Result<TcpStream>
     }
     let std: std::net::TcpStream = raw.into();
     Ok(TcpStream::from_std(std))
+}
+
+/// Has a non-blocking connect completed? A TCP simultaneous open onto our
+/// own ephemeral port (a connection to itself, never a peer) is an error.
+pub(super) fn connected(s: &TcpStream) -> io::Result<bool> {
+    match s.peer_addr() {
+        Ok(peer) if s.local_addr().ok() == Some(peer) => {
+            Err(io::Error::from(io::ErrorKind::AddrInUse))
+        }
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Set the per-connection options on an accepted stream (errors are
