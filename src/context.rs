@@ -85,7 +85,7 @@ impl Context {
             return Err(Error::Terminated);
         }
         let id = engine.next_socket_id();
-        let seed = engine::backoff::random_u32();
+        let seed = crate::random::random_u32();
         let shared = Arc::new(Shared::new(id, ty, opts, seed));
         engine.register(&shared)?;
         Ok(Socket::new(shared, engine.clone(), ty))

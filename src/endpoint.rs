@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::str::FromStr;
 
 /// A parsed endpoint: where a socket binds or connects.
@@ -342,6 +343,45 @@ mod tests {
                 matches!(s.parse::<Endpoint>(), Err(Error::InvalidEndpoint { .. })),
                 "{s} should be rejected"
             );
+        }
+    }
+}
+
+/// Who is at the other end of an accepted connection.
+///
+/// ```
+/// use ferromq::{Context, MonitorEvent, PeerAddr, SocketType};
+/// use std::time::Duration;
+/// let ctx = Context::new()?;
+/// let pull = ctx.socket(SocketType::Pull)?;
+/// let mon = pull.monitor();
+/// let ep = pull.bind("tcp://127.0.0.1:0")?;
+/// let push = ctx.socket(SocketType::Push)?;
+/// push.connect(&ep.to_string())?;
+/// let peer = loop {
+///     if let MonitorEvent::Accepted { peer, .. } = mon.recv_timeout(Duration::from_secs(10))? {
+///         break peer;
+///     }
+/// };
+/// assert!(matches!(peer, PeerAddr::Tcp(a) if a.ip().is_loopback()));
+/// # Ok::<(), ferromq::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PeerAddr {
+    /// A TCP peer's address and port.
+    Tcp(SocketAddr),
+    /// A Unix-domain peer: its socket's path, if it bound one (connecting
+    /// sockets usually have none).
+    Ipc(Option<PathBuf>),
+}
+
+impl std::fmt::Display for PeerAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PeerAddr::Tcp(a) => write!(f, "{a}"),
+            PeerAddr::Ipc(Some(p)) => write!(f, "{}", p.display()),
+            PeerAddr::Ipc(None) => f.write_str("(unnamed ipc peer)"),
         }
     }
 }

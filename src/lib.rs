@@ -2,8 +2,9 @@
 //!
 //! A brokerless message-queue library speaking ZMTP 3.1, so it talks to
 //! libzmq, pyzmq and every other ZeroMQ peer. Sockets queue, route and
-//! deliver messages between threads and processes over TCP; there is no
-//! central server.
+//! deliver messages between threads and processes over TCP, Unix domain
+//! sockets (`ipc://`) and in memory (`inproc://`); there is no central
+//! server.
 //!
 //! ```
 //! use ferromq::{Context, Message, SocketType};
@@ -60,6 +61,33 @@
 //! waits on many sockets, [`Socket::monitor`] reports connection events,
 //! and [`Context::shutdown`] interrupts every blocked call.
 //!
+//! ## Transports
+//!
+//! | endpoint | what | |
+//! |---|---|---|
+//! | `tcp://host:port` | TCP; a bind's port `0` (or `*`) picks a free one | [`Endpoint::Tcp`] |
+//! | `ipc:///path`, `ipc://@name`, `ipc://*` | Unix domain sockets (a path, Linux's abstract namespace, a fresh path) | [`Endpoint::Ipc`] |
+//! | `inproc://name` | between sockets of one [`Context`], in memory, no I/O thread | [`Endpoint::Inproc`] |
+//!
+//! ```
+//! use ferromq::{Context, SocketType};
+//! let ctx = Context::new()?;
+//! // Threads of one process: connect may come before bind.
+//! let push = ctx.socket(SocketType::Push)?;
+//! push.connect("inproc://jobs")?;
+//! push.send("job 1")?;
+//! let pull = ctx.socket(SocketType::Pull)?;
+//! pull.bind("inproc://jobs")?;
+//! assert_eq!(pull.recv()?.frames()[0], "job 1");
+//! // Processes of one host: a Unix socket at a fresh path.
+//! let ep = pull.bind("ipc://*")?;
+//! let push2 = ctx.socket(SocketType::Push)?;
+//! push2.connect(&ep.to_string())?;
+//! push2.send("job 2")?;
+//! assert_eq!(pull.recv()?.frames()[0], "job 2");
+//! # Ok::<(), ferromq::Error>(())
+//! ```
+//!
 //! ## Options
 //!
 //! Given at creation ([`Context::socket_with`]) or changed live with the
@@ -80,8 +108,6 @@
 //!
 //! ## Not there yet
 //!
-//! - Transports: `ipc://` and `inproc://` are parsed and refused with
-//!   [`Error::InvalidEndpoint`]; only `tcp://` works.
 //! - Security: only the NULL mechanism. A PLAIN or CURVE peer is refused
 //!   ([`Reason::Mechanism`], or [`Reason::MechanismRefused`] when the peer
 //!   is the one refusing).
@@ -128,6 +154,7 @@ mod pattern;
 mod pipe;
 mod poller;
 mod proto;
+mod random;
 mod socket;
 mod state;
 mod stats;
@@ -135,7 +162,7 @@ mod transport;
 
 pub use bytes::Bytes;
 pub use context::Context;
-pub use endpoint::Endpoint;
+pub use endpoint::{Endpoint, PeerAddr};
 pub use error::{Error, Result, SendError};
 pub use message::{Incoming, Message};
 pub use monitor::{Monitor, MonitorEvent, Reason, MONITOR_CAPACITY};
@@ -145,7 +172,6 @@ pub use proto::socket_type::SocketType;
 pub use socket::{CloseReport, Socket};
 pub use state::Readiness;
 pub use stats::SocketStats;
-pub use transport::PeerAddr;
 
 /// Documented option defaults.
 pub mod defaults {

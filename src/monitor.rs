@@ -103,7 +103,7 @@ pub enum MonitorEvent {
         /// The listener's endpoint.
         endpoint: Endpoint,
         /// The peer's address.
-        peer: crate::transport::PeerAddr,
+        peer: crate::endpoint::PeerAddr,
     },
     /// An outgoing connection was established (its handshake follows).
     Connected {

@@ -3,7 +3,10 @@
 //! Each test attacks a ferromq socket bound on 127.0.0.1:0 with a raw
 //! `std::net::TcpStream` peer (or a misbehaving ferromq/libzmq socket) while
 //! a well-behaved peer — ferromq, or libzmq through the `zmq` crate — is
-//! connected to the same socket, and asserts
+//! connected to the same socket; and again over ipc (the socket bound on a
+//! fresh `ipc://*` path, the raw peer a `std::os::unix::net::UnixStream`,
+//! the good peers connected over ipc too): `tcp::<test>` and `ipc::<test>`.
+//! Each asserts
 //!
 //! 1. the monitor event and [`Reason`] reported for the bad connection
 //!    (`HandshakeFailed` when it never completed its handshake,
@@ -29,8 +32,57 @@ mod hostile;
 use ferromq::{Context, Error, MonitorEvent, Options, Reason, SocketType};
 use hostile::*;
 use std::io::Write;
-use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
+
+/// Each test below (but the last) runs twice, over TCP and over ipc: as
+/// `tcp::<name>` and `ipc::<name>`.
+macro_rules! on_each_transport {
+    ($($name:ident),* $(,)?) => {
+        /// The tests over TCP (`tcp://127.0.0.1:0`, raw `TcpStream` peers).
+        mod tcp {
+            $(#[test]
+            fn $name() {
+                super::$name(super::Transport::Tcp)
+            })*
+        }
+        /// The tests over ipc (`ipc://*`, raw `UnixStream` peers).
+        mod ipc {
+            $(#[test]
+            fn $name() {
+                super::$name(super::Transport::Ipc)
+            })*
+        }
+    };
+}
+
+on_each_transport!(
+    wrong_signature,
+    zmtp_1_0_greeting_followed_by_data,
+    zmtp_2_0_greeting_followed_by_data,
+    unknown_mechanism,
+    mismatched_mechanism,
+    incompatible_socket_types_every_invalid_pair,
+    incompatible_socket_type_names_in_ready,
+    incompatible_libzmq_socket_types,
+    malformed_and_unexpected_commands,
+    malformed_and_truncated_metadata,
+    huge_property_count_is_bounded_by_the_frame_size,
+    data_frame_before_the_handshake,
+    frame_length_near_2_pow_64,
+    large_legal_length_whose_bytes_never_arrive,
+    connection_cut_mid_frame,
+    connection_cut_mid_multipart,
+    routing_id_empty_gets_a_generated_id,
+    routing_id_with_leading_zero_is_rejected,
+    routing_id_over_255_bytes_is_rejected,
+    routing_id_duplicate_second_is_rejected_first_keeps_working,
+    last_message_of_a_departed_peer_keeps_its_routing_id,
+    greeting_one_byte_at_a_time,
+    thousands_of_connections_opened_and_dropped,
+    slowloris_beyond_max_pending_handshakes,
+    dealer_connecting_to_its_own_port,
+    push_connecting_to_its_own_port,
+);
 
 const TYPES: [SocketType; 4] = [
     SocketType::Push,
@@ -39,9 +91,10 @@ const TYPES: [SocketType; 4] = [
     SocketType::Router,
 ];
 
-/// A ferromq target of type `ty` with default options and a ferromq good peer.
-fn target(ty: SocketType) -> Target {
-    Target::new(ty, Options::default(), GoodPeer::Ferromq)
+/// A ferromq target of type `ty`, over `tr`, with default options and a
+/// ferromq good peer.
+fn target(tr: Transport, ty: SocketType) -> Target {
+    Target::new_on(tr, ty, Options::default(), GoodPeer::Ferromq)
 }
 
 /// Send `bytes` from a fresh raw connection, check the good peer during and
@@ -61,10 +114,9 @@ fn attack(t: &mut Target, bytes: &[u8], tag: &str) -> (bool, Reason) {
 
 /// Not ZMTP at all (an HTTP request), and a signature whose byte 9 is even.
 /// Good peer: libzmq.
-#[test]
-fn wrong_signature() {
+fn wrong_signature(tr: Transport) {
     let _g = shared();
-    let mut t = Target::new(SocketType::Router, Options::default(), GoodPeer::Libzmq);
+    let mut t = Target::new_on(tr, SocketType::Router, Options::default(), GoodPeer::Libzmq);
     let mut bad_byte9 = greeting();
     bad_byte9[9] = 0x7E;
     for (tag, bytes) in [
@@ -79,10 +131,9 @@ fn wrong_signature() {
 }
 
 /// A ZMTP 1.0 peer: identity frame (short and long form), then a message.
-#[test]
-fn zmtp_1_0_greeting_followed_by_data() {
+fn zmtp_1_0_greeting_followed_by_data(tr: Transport) {
     let _g = shared();
-    let mut t = Target::new(SocketType::Router, Options::default(), GoodPeer::Libzmq);
+    let mut t = Target::new_on(tr, SocketType::Router, Options::default(), GoodPeer::Libzmq);
     // Short form: len=1 (flags only), flags=0, then a 5-byte message.
     let short = [&[0x01, 0x00][..], &[0x06, 0x00], b"hello"].concat();
     // Long form: 0xFF + 8-byte length, flags 0: byte 9 is even.
@@ -100,10 +151,9 @@ fn zmtp_1_0_greeting_followed_by_data() {
 
 /// A ZMTP 2.0 peer (revision byte 1 where the major version goes), then a
 /// message in 2.0 framing.
-#[test]
-fn zmtp_2_0_greeting_followed_by_data() {
+fn zmtp_2_0_greeting_followed_by_data(tr: Transport) {
     let _g = shared();
-    let mut t = Target::new(SocketType::Router, Options::default(), GoodPeer::Libzmq);
+    let mut t = Target::new_on(tr, SocketType::Router, Options::default(), GoodPeer::Libzmq);
     let mut bytes = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 0x01, 0x05, 0x00, 0x00];
     bytes.extend_from_slice(&[0x00, 0x05]);
     bytes.extend_from_slice(b"hello");
@@ -114,10 +164,9 @@ fn zmtp_2_0_greeting_followed_by_data() {
 }
 
 /// Mechanisms ferromq does not speak (CURVE, a made-up XXXX).
-#[test]
-fn unknown_mechanism() {
+fn unknown_mechanism(tr: Transport) {
     let _g = shared();
-    let mut t = Target::router();
+    let mut t = Target::router_on(tr);
     for mech in ["CURVE", "XXXX"] {
         let bytes = [greeting_with(mech.as_bytes(), 3, 1), ready(&[])].concat();
         let (hs, reason) = attack(&mut t, &bytes, mech);
@@ -129,10 +178,9 @@ fn unknown_mechanism() {
 
 /// Real mechanisms that are not ours (PLAIN), and NULL spelt wrongly
 /// (mechanism names are compared byte for byte, like libzmq).
-#[test]
-fn mismatched_mechanism() {
+fn mismatched_mechanism(tr: Transport) {
     let _g = shared();
-    let mut t = Target::router();
+    let mut t = Target::router_on(tr);
     for mech in ["PLAIN", "null", "NULL\u{1}"] {
         let bytes = [greeting_with(mech.as_bytes(), 3, 1), ready(&[])].concat();
         let (hs, reason) = attack(&mut t, &bytes, mech);
@@ -148,12 +196,11 @@ fn mismatched_mechanism() {
 
 /// Every invalid pair among ferromq's PUSH, PULL, DEALER and ROUTER: a
 /// ferromq socket of the wrong type connects to each target type.
-#[test]
-fn incompatible_socket_types_every_invalid_pair() {
+fn incompatible_socket_types_every_invalid_pair(tr: Transport) {
     let _g = shared();
     let mut pairs = 0;
     for ours in TYPES {
-        let mut t = target(ours);
+        let mut t = target(tr, ours);
         for theirs in TYPES {
             if ours.is_compatible(theirs) {
                 continue;
@@ -197,8 +244,7 @@ fn incompatible_socket_types_every_invalid_pair() {
 /// lower case, empty, and our own names. Only the pairs of zmtp.md §10 may
 /// complete the handshake (then the raw peer leaves: `Disconnected`,
 /// `PeerClosed`); every other one fails with `Reason::SocketType(name)`.
-#[test]
-fn incompatible_socket_type_names_in_ready() {
+fn incompatible_socket_type_names_in_ready(tr: Transport) {
     let _g = shared();
     let names = [
         "PUSH", "PULL", "DEALER", "ROUTER", "REQ", "REP", "PUB", "SUB", "XPUB", "XSUB", "PAIR",
@@ -212,7 +258,7 @@ fn incompatible_socket_type_names_in_ready() {
         _ => unreachable!(),
     };
     for ours in TYPES {
-        let mut t = target(ours);
+        let mut t = target(tr, ours);
         for name in names {
             let bytes = [
                 greeting(),
@@ -223,7 +269,7 @@ fn incompatible_socket_type_names_in_ready() {
             raw.send(&bytes);
             if valid(ours, name) {
                 handshake_succeeded(&t.mon);
-                raw.tcp.shutdown(Shutdown::Write).unwrap();
+                raw.shutdown_write();
                 assert_eq!(disconnected(&t.mon), Reason::PeerClosed, "{ours}/{name}");
             } else {
                 let reason = handshake_failed(&t.mon);
@@ -238,12 +284,11 @@ fn incompatible_socket_type_names_in_ready() {
 /// Real libzmq sockets of types ferromq does not implement (PAIR, PUB, SUB,
 /// REQ, REP) connecting to each of our types: the invalid ones fail with
 /// `Reason::SocketType`, the valid ones (REP→DEALER, REQ→ROUTER) work.
-#[test]
-fn incompatible_libzmq_socket_types() {
+fn incompatible_libzmq_socket_types(tr: Transport) {
     let _g = shared();
     let z = zmq::Context::new();
     for ours in TYPES {
-        let mut t = target(ours);
+        let mut t = target(tr, ours);
         for (ty, name) in [
             (zmq::PAIR, "PAIR"),
             (zmq::PUB, "PUB"),
@@ -286,10 +331,9 @@ fn incompatible_libzmq_socket_types() {
 /// Command frames that break the command grammar, and commands that are not
 /// allowed before READY. The ERROR command is well-formed: it is reported as
 /// `Reason::PeerError`.
-#[test]
-fn malformed_and_unexpected_commands() {
+fn malformed_and_unexpected_commands(tr: Transport) {
     let _g = shared();
-    let mut t = Target::router();
+    let mut t = Target::router_on(tr);
     let cases: Vec<(&str, Vec<u8>, Option<&str>)> = vec![
         ("empty body", command_body(b""), Some("empty command body")),
         (
@@ -342,16 +386,15 @@ fn malformed_and_unexpected_commands() {
     let mut raw = Raw::connect(&t.ep);
     raw.send(&[greeting(), header(0x04, 40), b"\x05READY\x0bSo".to_vec()].concat());
     t.round_trip("during truncated command");
-    raw.tcp.shutdown(Shutdown::Write).unwrap();
+    raw.shutdown_write();
     assert_eq!(handshake_failed(&t.mon), Reason::PeerClosed);
     t.round_trip("after");
 }
 
 /// READY metadata that lies about its lengths or has stray bytes.
-#[test]
-fn malformed_and_truncated_metadata() {
+fn malformed_and_truncated_metadata(tr: Transport) {
     let _g = shared();
-    let mut t = Target::router();
+    let mut t = Target::router_on(tr);
     let st = property("Socket-Type", b"DEALER");
     let mut value_too_long = st.clone();
     value_too_long[12..16].copy_from_slice(&255u32.to_be_bytes());
@@ -408,10 +451,9 @@ fn malformed_and_truncated_metadata() {
 /// whatever `max_message_size` is (default 64 MiB): one over it is refused
 /// from its header, before its body is read; one just under it (~10 900
 /// properties) is parsed and the handshake completes.
-#[test]
-fn huge_property_count_is_bounded_by_the_frame_size() {
+fn huge_property_count_is_bounded_by_the_frame_size(tr: Transport) {
     let _g = shared();
-    let mut t = Target::router();
+    let mut t = Target::router_on(tr);
     let tiny = property("a", b"");
     let st = property("Socket-Type", b"DEALER");
     // Just over 64 KiB of properties: refused.
@@ -442,17 +484,16 @@ fn huge_property_count_is_bounded_by_the_frame_size() {
     raw.send(&message(&[b"after many properties"]));
     let m = t.sock.recv_timeout(WAIT).unwrap();
     assert_eq!(m.frames()[1], "after many properties");
-    raw.tcp.shutdown(Shutdown::Write).unwrap();
+    raw.shutdown_write();
     assert_eq!(disconnected(&t.mon), Reason::PeerClosed);
     t.round_trip("after");
 }
 
 /// A data frame where READY should be: with and without MORE, and in the
 /// same write as the greeting or after it.
-#[test]
-fn data_frame_before_the_handshake() {
+fn data_frame_before_the_handshake(tr: Transport) {
     let _g = shared();
-    let mut t = Target::router();
+    let mut t = Target::router_on(tr);
     for (tag, bytes) in [
         ("one frame", [greeting(), message(&[b"early"])].concat()),
         (
@@ -486,10 +527,9 @@ fn data_frame_before_the_handshake() {
 /// LONG frame sizes near 2^64, during the handshake and after it: above
 /// ZMTP's 2^63-1 they are protocol errors; 2^63-1 itself is a legal size
 /// over `max_message_size`. Each is refused from its 9-byte header.
-#[test]
-fn frame_length_near_2_pow_64() {
+fn frame_length_near_2_pow_64(tr: Transport) {
     let _g = shared();
-    let mut t = Target::router();
+    let mut t = Target::router_on(tr);
     for size in [u64::MAX, u64::MAX - 1, 1 << 63] {
         let mut raw = Raw::connect(&t.ep);
         raw.send(&[greeting(), header(0x04, size)].concat());
@@ -522,10 +562,10 @@ fn frame_length_near_2_pow_64() {
 /// declared size, and the deadline frees the connection: the handshake
 /// deadline for a big READY header (60 KiB under the 64 KiB handshake
 /// limit), the heartbeat deadline for a data frame after the handshake.
-#[test]
-fn large_legal_length_whose_bytes_never_arrive() {
+fn large_legal_length_whose_bytes_never_arrive(tr: Transport) {
     let _g = exclusive();
-    let mut t = Target::new(
+    let mut t = Target::new_on(
+        tr,
         SocketType::Router,
         Options::default()
             .with_handshake_timeout(Duration::from_millis(300))
@@ -584,10 +624,9 @@ fn large_legal_length_whose_bytes_never_arrive() {
 /// whole message arrives, the half frame never does, the routing id is
 /// released, and the good peer's messages (sent while the half frame was
 /// pending) arrive intact.
-#[test]
-fn connection_cut_mid_frame() {
+fn connection_cut_mid_frame(tr: Transport) {
     let _g = shared();
-    let mut t = Target::router();
+    let mut t = Target::router_on(tr);
     let mut raw = Raw::handshake(&t.ep, &[("Socket-Type", b"DEALER"), ("Identity", b"cut")]);
     handshake_succeeded(&t.mon);
     raw.send(&message(&[b"whole"]));
@@ -595,7 +634,7 @@ fn connection_cut_mid_frame() {
     assert_eq!(m.frames(), ["cut", "whole"]);
     raw.send(&[header(0x00, 100), vec![b'h'; 10]].concat());
     t.round_trip("during");
-    raw.tcp.shutdown(Shutdown::Write).unwrap();
+    raw.shutdown_write();
     assert_eq!(disconnected(&t.mon), Reason::PeerClosed);
     raw.wait_closed();
     assert!(matches!(t.sock.try_recv(), Err(Error::WouldBlock)));
@@ -609,16 +648,15 @@ fn connection_cut_mid_frame() {
 
 /// A peer that sends two complete frames of a three-frame message (MORE
 /// set), then closes: no part of it is delivered.
-#[test]
-fn connection_cut_mid_multipart() {
+fn connection_cut_mid_multipart(tr: Transport) {
     let _g = shared();
-    let mut t = Target::router();
+    let mut t = Target::router_on(tr);
     let mut raw = Raw::handshake(&t.ep, &[("Socket-Type", b"DEALER"), ("Identity", b"cutmp")]);
     handshake_succeeded(&t.mon);
     raw.send(&[frame(1, b"part1"), frame(1, b"part2")].concat());
     t.round_trip("during");
     // A frame boundary cut, and a second connection cut inside frame 3.
-    raw.tcp.shutdown(Shutdown::Write).unwrap();
+    raw.shutdown_write();
     assert_eq!(disconnected(&t.mon), Reason::PeerClosed);
     raw.wait_closed();
     let mut raw = Raw::handshake(&t.ep, &[("Socket-Type", b"DEALER"), ("Identity", b"cutmp")]);
@@ -633,7 +671,7 @@ fn connection_cut_mid_multipart() {
         .concat(),
     );
     t.round_trip("during 2");
-    raw.tcp.shutdown(Shutdown::Write).unwrap();
+    raw.shutdown_write();
     assert_eq!(disconnected(&t.mon), Reason::PeerClosed);
     raw.wait_closed();
     assert!(matches!(t.sock.try_recv(), Err(Error::WouldBlock)));
@@ -651,10 +689,9 @@ fn connection_cut_mid_multipart() {
 
 /// An empty Identity: the ROUTER generates an id (`00` + 4 bytes), and
 /// replies to it reach the peer.
-#[test]
-fn routing_id_empty_gets_a_generated_id() {
+fn routing_id_empty_gets_a_generated_id(tr: Transport) {
     let _g = shared();
-    let mut t = Target::router();
+    let mut t = Target::router_on(tr);
     let mut raw = Raw::handshake(&t.ep, &[("Socket-Type", b"DEALER"), ("Identity", b"")]);
     handshake_succeeded(&t.mon);
     raw.send(&message(&[b"anon"]));
@@ -672,10 +709,9 @@ fn routing_id_empty_gets_a_generated_id() {
 }
 
 /// An Identity starting with a zero byte (reserved for generated ids).
-#[test]
-fn routing_id_with_leading_zero_is_rejected() {
+fn routing_id_with_leading_zero_is_rejected(tr: Transport) {
     let _g = shared();
-    let mut t = Target::router();
+    let mut t = Target::router_on(tr);
     let bytes = [
         greeting(),
         ready(&[("Socket-Type", b"DEALER"), ("Identity", b"\x00spoof")]),
@@ -691,10 +727,9 @@ fn routing_id_with_leading_zero_is_rejected() {
 }
 
 /// An Identity of 256 bytes.
-#[test]
-fn routing_id_over_255_bytes_is_rejected() {
+fn routing_id_over_255_bytes_is_rejected(tr: Transport) {
     let _g = shared();
-    let mut t = Target::router();
+    let mut t = Target::router_on(tr);
     let long = [b'L'; 256];
     let bytes = [
         greeting(),
@@ -721,10 +756,9 @@ fn routing_id_over_255_bytes_is_rejected() {
 
 /// Two peers announcing the same Identity on one ROUTER: the second is
 /// refused; the first keeps working (messages both ways).
-#[test]
-fn routing_id_duplicate_second_is_rejected_first_keeps_working() {
+fn routing_id_duplicate_second_is_rejected_first_keeps_working(tr: Transport) {
     let _g = shared();
-    let mut t = Target::router();
+    let mut t = Target::router_on(tr);
     let mut first = Raw::handshake(&t.ep, &[("Socket-Type", b"DEALER"), ("Identity", b"dup")]);
     handshake_succeeded(&t.mon);
     let bytes = [
@@ -751,14 +785,13 @@ fn routing_id_duplicate_second_is_rejected_first_keeps_working() {
 /// A peer that sends a message and disconnects at once: the message is
 /// still delivered, with the peer's routing id (not an empty one), and the
 /// id is free for the next peer.
-#[test]
-fn last_message_of_a_departed_peer_keeps_its_routing_id() {
+fn last_message_of_a_departed_peer_keeps_its_routing_id(tr: Transport) {
     let _g = shared();
-    let mut t = Target::router();
+    let mut t = Target::router_on(tr);
     let mut raw = Raw::handshake(&t.ep, &[("Socket-Type", b"DEALER"), ("Identity", b"gone")]);
     handshake_succeeded(&t.mon);
     raw.send(&message(&[b"last words"]));
-    raw.tcp.shutdown(Shutdown::Write).unwrap();
+    raw.shutdown_write();
     assert_eq!(disconnected(&t.mon), Reason::PeerClosed);
     // Receive only once the peer is retired (its route gone), as when the
     // application reads late.
@@ -789,21 +822,21 @@ fn last_message_of_a_departed_peer_keeps_its_routing_id() {
 /// `handshake_timeout` (500 ms): `HandshakeFailed(HandshakeTimeout)`, the
 /// good peer working meanwhile. Within it: the byte-by-byte greeting and
 /// READY complete the handshake, and a byte-by-byte message arrives whole.
-#[test]
-fn greeting_one_byte_at_a_time() {
+fn greeting_one_byte_at_a_time(tr: Transport) {
     let _g = shared();
-    let mut t = Target::new(
+    let mut t = Target::new_on(
+        tr,
         SocketType::Router,
         Options::default().with_handshake_timeout(Duration::from_millis(500)),
         GoodPeer::Ferromq,
     );
     let bytes = [greeting(), ready(&[("Socket-Type", b"DEALER")])].concat();
-    let addr = addr(&t.ep);
+    let ep = t.ep.clone();
     let attacker = std::thread::spawn(move || {
-        let mut tcp = TcpStream::connect(addr).unwrap();
+        let mut stream = Stream::connect(&ep);
         let mut sent = 0;
         for b in bytes {
-            if tcp.write_all(&[b]).is_err() {
+            if stream.write_all(&[b]).is_err() {
                 break;
             }
             sent += 1;
@@ -821,7 +854,7 @@ fn greeting_one_byte_at_a_time() {
     t.round_trip("after");
 
     // Fast enough: one byte at a time still makes a working connection.
-    let mut t = target(SocketType::Router);
+    let mut t = target(tr, SocketType::Router);
     let mut raw = Raw::connect(&t.ep);
     let bytes = [
         greeting(),
@@ -841,40 +874,56 @@ fn greeting_one_byte_at_a_time() {
 /// 3000 connections opened and dropped in a loop (a third silent, a third
 /// sending junk, a third half a greeting): the good peer keeps working, and
 /// the descriptors the socket held for them are all released.
-#[test]
-fn thousands_of_connections_opened_and_dropped() {
+fn thousands_of_connections_opened_and_dropped(tr: Transport) {
     let _g = exclusive();
-    let mut t = target(SocketType::Router);
+    let mut t = target(tr, SocketType::Router);
     let fds_before = fd_count();
-    let addr = addr(&t.ep);
     let started = Instant::now();
     for i in 0..3000 {
-        let mut tcp = TcpStream::connect_timeout(&addr, WAIT).unwrap();
+        let mut stream = Stream::connect(&t.ep);
         match i % 3 {
             0 => {}
             1 => {
-                let _ = tcp.write_all(b"junk junk junk");
+                let _ = stream.write_all(b"junk junk junk");
             }
             _ => {
-                let _ = tcp.write_all(&greeting()[..10]);
+                let _ = stream.write_all(&greeting()[..10]);
             }
         }
-        drop(tcp);
+        drop(stream);
         if i % 1000 == 999 {
             t.round_trip(&format!("during {i}"));
         }
     }
-    eprintln!("3000 connections in {:?}", started.elapsed());
+    eprintln!("3000 {tr:?} connections in {:?}", started.elapsed());
     t.round_trip("after");
+    // Connections whose client side is gone may still wait in the listen
+    // backlog, holding no descriptor of ours yet (over ipc, where connecting
+    // is cheap, thousands may). The backlog is first in, first out: a last
+    // connection that completes its handshake proves every earlier one was
+    // accepted, and then the descriptors (each released after its close was
+    // reported) and the monitor can be checked.
+    let marker = Raw::handshake(
+        &t.ep,
+        &[("Socket-Type", b"DEALER"), ("Identity", b"marker")],
+    );
+    drop(marker);
     wait_until(WAIT, "descriptors are released", || {
         fd_count() <= fds_before + 2
     });
-    // The monitor stayed bounded.
+    // The monitor stayed bounded: it missed events (6000 were reported)
+    // and holds at most its capacity, plus the marker's own three events
+    // (its close may be reported while we drain: the descriptor check
+    // allows two descriptors more).
     let mut events = 0;
     while t.mon.try_recv().is_ok() {
         events += 1;
     }
-    assert!(events <= ferromq::MONITOR_CAPACITY);
+    assert!(
+        events <= ferromq::MONITOR_CAPACITY + 3,
+        "{events} events held"
+    );
+    assert!(t.mon.missed() > 0, "6000 events, none missed");
     t.round_trip("after drain");
 }
 
@@ -882,10 +931,10 @@ fn thousands_of_connections_opened_and_dropped() {
 /// handshake deadline): at most 3 are ever in their handshake, they time
 /// out, and a good peer that connects after them completes its handshake.
 /// The good peer connected before the attack works throughout.
-#[test]
-fn slowloris_beyond_max_pending_handshakes() {
+fn slowloris_beyond_max_pending_handshakes(tr: Transport) {
     let _g = shared();
-    let mut t = Target::new(
+    let mut t = Target::new_on(
+        tr,
         SocketType::Router,
         Options::default()
             .with_max_pending_handshakes(3)
@@ -940,15 +989,16 @@ fn slowloris_beyond_max_pending_handshakes() {
 // Connecting to itself
 // ---------------------------------------------------------------------------
 
-/// A DEALER bound on port P that connects to P. What happens (documented):
-/// DEALER-DEALER is a valid pair, so both ends of that TCP connection
-/// complete their handshake and the DEALER gains two peers that are itself:
-/// of three messages sent round-robin, one goes to the good peer and two
-/// come back to the DEALER. No panic, no hang, and it closes promptly.
-#[test]
-fn dealer_connecting_to_its_own_port() {
+/// A DEALER bound on P (a port, or an ipc path) that connects to P. What
+/// happens (documented): DEALER-DEALER is a valid pair, so both ends of
+/// that connection complete their handshake and the DEALER gains two peers
+/// that are itself: of three messages sent round-robin, one goes to the
+/// good peer and two come back to the DEALER. No panic, no hang, and it
+/// closes promptly.
+fn dealer_connecting_to_its_own_port(tr: Transport) {
     let _g = shared();
-    let mut t = Target::new(
+    let mut t = Target::new_on(
+        tr,
         SocketType::Dealer,
         Options::default().with_linger(Duration::from_millis(100)),
         GoodPeer::Ferromq,
@@ -980,14 +1030,15 @@ fn dealer_connecting_to_its_own_port() {
     assert!(closed.elapsed() < WAIT);
 }
 
-/// A PUSH bound on port P that connects to P: PUSH-PUSH is invalid, so both
-/// ends fail with `SocketType("PUSH")`, on every reconnect attempt. Messages
-/// round-robined to that endpoint wait in its pipe (as libzmq's do without
-/// ZMQ_IMMEDIATE) until `disconnect` drops them; the good peer gets the rest.
-#[test]
-fn push_connecting_to_its_own_port() {
+/// A PUSH bound on P (a port, or an ipc path) that connects to P: PUSH-PUSH
+/// is invalid, so both ends fail with `SocketType("PUSH")`, on every
+/// reconnect attempt. Messages round-robined to that endpoint wait in its
+/// pipe (as libzmq's do without ZMQ_IMMEDIATE) until `disconnect` drops
+/// them; the good peer gets the rest.
+fn push_connecting_to_its_own_port(tr: Transport) {
     let _g = shared();
-    let mut t = Target::new(
+    let mut t = Target::new_on(
+        tr,
         SocketType::Push,
         Options::default()
             .with_reconnect(Duration::from_millis(20), Duration::from_millis(40))
@@ -1029,7 +1080,8 @@ fn invalid_endpoints_and_options_are_typed_errors() {
         "tcp://127.0.0.1:99999",
         "tcp://:5555",
         "udp://127.0.0.1:5555",
-        "ipc:///tmp/ferromq",
+        "ipc://",
+        "ipc://@",
         "127.0.0.1:5555",
         "tcp://[::1:5555",
     ] {

@@ -1,21 +1,7 @@
-//! Reconnect backoff: exponential with jitter, and a tiny random source.
+//! Reconnect backoff: exponential with jitter.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
+use crate::random::random_u64;
 use std::time::Duration;
-
-/// A random u64 from the standard library's per-process random hash keys
-/// (no extra dependency; not for cryptography).
-pub(crate) fn random_u64() -> u64 {
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(0x9e37_79b9_7f4a_7c15);
-    h.finish()
-}
-
-/// A random u32 (see [`random_u64`]).
-pub(crate) fn random_u32() -> u32 {
-    (random_u64() >> 32) as u32
-}
 
 /// Exponential backoff state for one connecter.
 #[derive(Debug, Clone)]

@@ -97,6 +97,7 @@ impl Lane {
             return true;
         }
         self.blocked.store(true, Ordering::SeqCst);
+        std::sync::atomic::fence(Ordering::SeqCst);
         self.msgs.load(Ordering::SeqCst) < hwm
     }
 
@@ -124,6 +125,7 @@ impl Lane {
             return false;
         }
         let mut q = self.queue();
+        let before = q.items.len();
         let taken = if q.msgs <= room && into.is_empty() {
             // Everything fits (the usual case): swap buffers.
             std::mem::swap(&mut q.items, into);
@@ -146,17 +148,22 @@ impl Lane {
                 .map_or(0, |s| s.iter().filter(|i| i.is_msg()).count());
             into.extend(q.items.drain(..end));
             q.msgs -= moved;
-            moved.max(usize::from(end > 0))
+            moved
         };
+        if q.items.len() == before {
+            // Nothing moved (no room): nothing changes.
+            return false;
+        }
         self.publish(&q);
         drop(q);
-        // A fence pairs with the sender's, between its `blocked` store and
-        // its second look at the count.
+        if taken == 0 {
+            return false;
+        }
+        // Room was made. The fence pairs with the sender's (between its
+        // `blocked` store and its second look at the count).
         std::sync::atomic::fence(Ordering::SeqCst);
         self.asked.store(false, Ordering::SeqCst);
-        taken > 0
-            && self.blocked.load(Ordering::SeqCst)
-            && self.blocked.swap(false, Ordering::SeqCst)
+        self.blocked.load(Ordering::SeqCst) && self.blocked.swap(false, Ordering::SeqCst)
     }
 
     /// Move everything into `into`.

@@ -388,10 +388,13 @@ fn join(
                 });
             }
             Err(why) => {
-                shared.emit(MonitorEvent::HandshakeFailed {
-                    endpoint: ep.clone(),
-                    reason: refused(why),
-                });
+                // Both sides see the handshake fail, as over TCP.
+                for s in [binder, conn] {
+                    s.emit(MonitorEvent::HandshakeFailed {
+                        endpoint: ep.clone(),
+                        reason: refused(why),
+                    });
+                }
                 // Undo the binder's side if the connecter refused.
                 wire.cut(side, Refusal::Closing);
                 return None;

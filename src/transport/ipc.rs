@@ -97,7 +97,7 @@ fn fresh_path() -> Result<String> {
         "ferromq-{}-{}-{:08x}.ipc",
         std::process::id(),
         n,
-        crate::engine::backoff::random_u32()
+        crate::random::random_u32()
     );
     let path = std::env::temp_dir().join(name);
     let path = path
@@ -138,16 +138,15 @@ pub(super) fn bind(ep: &Endpoint, path: &str) -> Result<(AnyListener, Endpoint)>
             if !meta.file_type().is_socket() {
                 return Err(in_use());
             }
-            match std::os::unix::net::UnixStream::connect(&path) {
-                Ok(_) => return Err(in_use()),
-                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+            match probe(&addr) {
+                Probe::Live => return Err(in_use()),
+                Probe::Stale => {
                     std::fs::remove_file(&path).map_err(Error::Io)?;
                     UnixListener::bind_addr(&addr).map_err(|e| match e.kind() {
                         io::ErrorKind::AddrInUse => in_use(),
                         _ => Error::Io(e),
                     })?
                 }
-                Err(_) => return Err(in_use()),
             }
         }
         Err(e) if e.kind() == io::ErrorKind::AddrInUse => return Err(in_use()),
@@ -160,6 +159,34 @@ pub(super) fn bind(ep: &Endpoint, path: &str) -> Result<(AnyListener, Endpoint)>
         Some((PathBuf::from(&path), m.dev(), m.ino()))
     };
     Ok((AnyListener::Ipc(Listener { inner, file }), actual))
+}
+
+/// Is a listener behind a socket file?
+enum Probe {
+    /// Yes (or we cannot tell: then the file is left alone).
+    Live,
+    /// No: nobody listens (connection refused); the file may be replaced.
+    Stale,
+}
+
+/// Find out with a non-blocking connect, so that a live listener whose
+/// accept backlog is full (the connect would wait) counts as live instead
+/// of blocking `bind`. (A live ferromq or libzmq owner sees this probe as a
+/// connection that closes before its greeting.)
+fn probe(addr: &SocketAddr) -> Probe {
+    let Ok(s) = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None) else {
+        return Probe::Live;
+    };
+    if s.set_nonblocking(true).is_err() {
+        return Probe::Live;
+    }
+    let Ok(target) = socket2::SockAddr::unix(addr.as_pathname().unwrap_or(Path::new(""))) else {
+        return Probe::Live;
+    };
+    match s.connect(&target) {
+        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Probe::Stale,
+        _ => Probe::Live,
+    }
 }
 
 /// Start connecting to `addr` (completes at once, or fails at once, on

@@ -12,52 +12,13 @@ pub(crate) mod ipc;
 pub(crate) mod tcp;
 
 use crate::endpoint::Endpoint;
+pub(crate) use crate::endpoint::PeerAddr;
 use crate::error::{Error, Result};
 use crate::options::Options;
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
 use std::io::{self, IoSlice, Read, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-
-/// Who is at the other end of an accepted connection.
-///
-/// ```
-/// use ferromq::{Context, MonitorEvent, PeerAddr, SocketType};
-/// use std::time::Duration;
-/// let ctx = Context::new()?;
-/// let pull = ctx.socket(SocketType::Pull)?;
-/// let mon = pull.monitor();
-/// let ep = pull.bind("tcp://127.0.0.1:0")?;
-/// let push = ctx.socket(SocketType::Push)?;
-/// push.connect(&ep.to_string())?;
-/// let peer = loop {
-///     if let MonitorEvent::Accepted { peer, .. } = mon.recv_timeout(Duration::from_secs(10))? {
-///         break peer;
-///     }
-/// };
-/// assert!(matches!(peer, PeerAddr::Tcp(a) if a.ip().is_loopback()));
-/// # Ok::<(), ferromq::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PeerAddr {
-    /// A TCP peer's address and port.
-    Tcp(SocketAddr),
-    /// A Unix-domain peer: its socket's path, if it bound one (connecting
-    /// sockets usually have none).
-    Ipc(Option<PathBuf>),
-}
-
-impl std::fmt::Display for PeerAddr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PeerAddr::Tcp(a) => write!(f, "{a}"),
-            PeerAddr::Ipc(Some(p)) => write!(f, "{}", p.display()),
-            PeerAddr::Ipc(None) => f.write_str("(unnamed ipc peer)"),
-        }
-    }
-}
 
 /// Where a connecter connects, once resolved.
 #[derive(Debug, Clone)]
@@ -162,22 +123,30 @@ impl Read for Stream {
 }
 
 impl Write for Stream {
+    // Writes go through `send`/`sendmsg` with MSG_NOSIGNAL: a peer that
+    // went away is an EPIPE error for this connection, never a SIGPIPE
+    // that kills a host process which did not ignore the signal (plain
+    // `write`/`writev` on a socket raise it).
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(s) => s.write(buf),
-            Stream::Ipc(s) => s.write(buf),
-        }
+        self.sock().send_with_flags(buf, libc::MSG_NOSIGNAL)
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(s) => s.write_vectored(bufs),
-            Stream::Ipc(s) => s.write_vectored(bufs),
-        }
+        self.sock()
+            .send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL)
     }
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+impl Stream {
+    fn sock(&self) -> socket2::SockRef<'_> {
+        match self {
+            Stream::Tcp(s) => socket2::SockRef::from(s),
+            Stream::Ipc(s) => socket2::SockRef::from(s),
+        }
     }
 }
 

@@ -2,10 +2,13 @@
 //! `heartbeat.rs`), included with `#[path = "common/hostile.rs"] mod hostile;`.
 //!
 //! * byte builders for raw ZMTP (greeting, frames, commands, READY);
-//! * [`Raw`]: a raw `std::net::TcpStream` peer that sends crafted bytes;
-//! * [`Target`]: a ferromq socket under attack (bound on 127.0.0.1:0), with
-//!   its monitor and a well-behaved peer, ferromq or libzmq, connected to it,
-//!   and [`Target::round_trip`] to prove that peer still gets through;
+//! * [`Transport`]: TCP or ipc, for the socket under attack and its peers;
+//! * [`Raw`]: a raw peer (a `std::net::TcpStream`, or a
+//!   `std::os::unix::net::UnixStream` over ipc) that sends crafted bytes;
+//! * [`Target`]: a ferromq socket under attack (bound on 127.0.0.1:0, or on
+//!   a fresh `ipc://*` path), with its monitor and a well-behaved peer,
+//!   ferromq or libzmq, connected to it, and [`Target::round_trip`] to
+//!   prove that peer still gets through;
 //! * event waits with deadlines, and `/proc/self` readings (resident memory,
 //!   open descriptors).
 //!
@@ -16,7 +19,8 @@
 
 use ferromq::{Context, Message, Monitor, MonitorEvent, Options, Reason, Socket, SocketType};
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::os::unix::net::UnixStream;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -117,37 +121,145 @@ pub(crate) fn message(frames: &[&[u8]]) -> Vec<u8> {
 }
 
 // ---------------------------------------------------------------------------
-// A raw TCP peer
+// Transports and raw streams
 // ---------------------------------------------------------------------------
+
+/// The transport a [`Target`] listens on, and its peers connect over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// `tcp://127.0.0.1:0`.
+    Tcp,
+    /// `ipc://*`: a fresh socket file in the temporary directory (removed
+    /// when the socket closes).
+    Ipc,
+}
+
+impl Transport {
+    /// The endpoint to bind: a fresh port or a fresh path.
+    pub(crate) fn any_endpoint(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp://127.0.0.1:0",
+            Transport::Ipc => "ipc://*",
+        }
+    }
+}
 
 /// The socket address of a `tcp://127.0.0.1:PORT` endpoint.
 pub(crate) fn addr(ep: &str) -> SocketAddr {
     ep.strip_prefix("tcp://").unwrap().parse().unwrap()
 }
 
-/// A raw TCP peer that sends whatever the test wants.
+/// A raw byte stream to a ferromq socket: TCP, or a Unix domain socket.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    /// Connect (blocking) to a `tcp://` or `ipc://` endpoint (a path, or a
+    /// Linux abstract `@name`).
+    pub(crate) fn connect(ep: &str) -> Stream {
+        if let Some(path) = ep.strip_prefix("ipc://") {
+            let unix = match path.strip_prefix('@') {
+                Some(name) => {
+                    use std::os::linux::net::SocketAddrExt;
+                    let a = std::os::unix::net::SocketAddr::from_abstract_name(name).unwrap();
+                    UnixStream::connect_addr(&a)
+                }
+                None => UnixStream::connect(path),
+            };
+            Stream::Unix(unix.unwrap_or_else(|e| panic!("raw connect to {ep}: {e}")))
+        } else {
+            let tcp = TcpStream::connect_timeout(&addr(ep), WAIT)
+                .unwrap_or_else(|e| panic!("raw connect to {ep}: {e}"));
+            Stream::Tcp(tcp)
+        }
+    }
+
+    /// Close our sending direction (the peer reads EOF).
+    pub(crate) fn shutdown_write(&self) {
+        match self {
+            Stream::Tcp(s) => s.shutdown(Shutdown::Write).unwrap(),
+            Stream::Unix(s) => s.shutdown(Shutdown::Write).unwrap(),
+        }
+    }
+
+    fn set_read_timeout(&self, t: Duration) {
+        match self {
+            Stream::Tcp(s) => {
+                s.set_nodelay(true).unwrap();
+                s.set_read_timeout(Some(t)).unwrap();
+            }
+            Stream::Unix(s) => s.set_read_timeout(Some(t)).unwrap(),
+        }
+    }
+}
+
+impl From<TcpStream> for Stream {
+    fn from(s: TcpStream) -> Stream {
+        Stream::Tcp(s)
+    }
+}
+
+impl From<UnixStream> for Stream {
+    fn from(s: UnixStream) -> Stream {
+        Stream::Unix(s)
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A raw peer
+// ---------------------------------------------------------------------------
+
+/// A raw peer (TCP or Unix stream) that sends whatever the test wants.
 pub(crate) struct Raw {
-    pub(crate) tcp: TcpStream,
+    pub(crate) stream: Stream,
     /// Bytes read from the ferromq side and not consumed yet.
     inbuf: Vec<u8>,
 }
 
 impl Raw {
-    /// Connect to a ferromq endpoint.
+    /// Connect to a ferromq endpoint (`tcp://` or `ipc://`).
     pub(crate) fn connect(ep: &str) -> Raw {
-        let tcp = TcpStream::connect_timeout(&addr(ep), WAIT).expect("raw connect");
-        Raw::from_stream(tcp)
+        Raw::from_stream(Stream::connect(ep))
     }
 
     /// Wrap a connected stream (e.g. one a raw listener accepted).
-    pub(crate) fn from_stream(tcp: TcpStream) -> Raw {
-        tcp.set_nodelay(true).unwrap();
-        tcp.set_read_timeout(Some(Duration::from_millis(50)))
-            .unwrap();
+    pub(crate) fn from_stream(stream: impl Into<Stream>) -> Raw {
+        let stream = stream.into();
+        stream.set_read_timeout(Duration::from_millis(50));
         Raw {
-            tcp,
+            stream,
             inbuf: Vec::new(),
         }
+    }
+
+    /// Close our sending direction: the ferromq side reads EOF.
+    pub(crate) fn shutdown_write(&self) {
+        self.stream.shutdown_write();
     }
 
     /// Connect, send a valid greeting and a READY with these properties, and
@@ -171,13 +283,13 @@ impl Raw {
     /// Write bytes; errors are ignored (the other side may have closed,
     /// which is what many tests provoke).
     pub(crate) fn send(&mut self, bytes: &[u8]) {
-        let _ = self.tcp.write_all(bytes);
+        let _ = self.stream.write_all(bytes);
     }
 
     /// Read more bytes into `inbuf`; false at EOF or on a reset.
     fn fill(&mut self) -> bool {
         let mut buf = [0u8; 8192];
-        match self.tcp.read(&mut buf) {
+        match self.stream.read(&mut buf) {
             Ok(0) => false,
             Ok(n) => {
                 self.inbuf.extend_from_slice(&buf[..n]);
@@ -338,7 +450,8 @@ enum Good {
     },
 }
 
-/// A ferromq socket bound on 127.0.0.1:0 with a monitor and a good peer.
+/// A ferromq socket bound on 127.0.0.1:0 (or a fresh `ipc://*` path) with
+/// a monitor and a good peer.
 pub(crate) struct Target {
     pub(crate) ctx: Context,
     pub(crate) sock: Socket,
@@ -352,22 +465,38 @@ impl Target {
     /// A ROUTER (with `router_mandatory`, so that a leaked routing id would
     /// show) with a ferromq DEALER good peer.
     pub(crate) fn router() -> Target {
-        Target::new(
+        Target::router_on(Transport::Tcp)
+    }
+
+    /// [`Target::router`] over `transport`.
+    pub(crate) fn router_on(transport: Transport) -> Target {
+        Target::new_on(
+            transport,
             SocketType::Router,
             Options::default().with_router_mandatory(true),
             GoodPeer::Ferromq,
         )
     }
 
-    /// A socket of type `ty` under attack, with `opts`, and its good peer,
-    /// which has completed a first round trip when this returns. The
-    /// monitor has seen that peer's handshake: the events it holds next are
-    /// about the attack.
+    /// A socket of type `ty` under attack over TCP: [`Target::new_on`].
     pub(crate) fn new(ty: SocketType, opts: Options, good: GoodPeer) -> Target {
+        Target::new_on(Transport::Tcp, ty, opts, good)
+    }
+
+    /// A socket of type `ty` under attack, with `opts`, bound over
+    /// `transport`, and its good peer, which has completed a first round
+    /// trip when this returns. The monitor has seen that peer's handshake:
+    /// the events it holds next are about the attack.
+    pub(crate) fn new_on(
+        transport: Transport,
+        ty: SocketType,
+        opts: Options,
+        good: GoodPeer,
+    ) -> Target {
         let ctx = Context::new().unwrap();
         let sock = ctx.socket_with(ty, opts).unwrap();
         let mon = sock.monitor();
-        let ep = sock.bind("tcp://127.0.0.1:0").unwrap().to_string();
+        let ep = sock.bind(transport.any_endpoint()).unwrap().to_string();
         let good = match (good, ty) {
             (GoodPeer::Libzmq, SocketType::Router) => {
                 let zctx = zmq::Context::new();
@@ -392,7 +521,7 @@ impl Target {
                 peer.connect(&ep).unwrap();
                 let back = matches!(ty, SocketType::Push | SocketType::Pull).then(|| {
                     let pull = ctx.socket(SocketType::Pull).unwrap();
-                    let back_ep = pull.bind("tcp://127.0.0.1:0").unwrap().to_string();
+                    let back_ep = pull.bind(transport.any_endpoint()).unwrap().to_string();
                     let push = ctx.socket(SocketType::Push).unwrap();
                     push.connect(&back_ep).unwrap();
                     (push, pull)
