@@ -86,6 +86,10 @@ pub enum Error {
     /// `unbind`/`disconnect` named an endpoint that is not bound/connected.
     #[error("endpoint {0:?} is not bound or connected on this socket")]
     EndpointNotFound(String),
+    /// A CURVE key is not valid: its Z85 text is not 40 characters of the
+    /// Z85 alphabet, or it decodes to no 32-byte key.
+    #[error("invalid key: {0}")]
+    InvalidKey(&'static str),
     /// The address is already in use (bind).
     #[error("address in use: {0}")]
     AddressInUse(String),

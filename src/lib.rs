@@ -155,6 +155,7 @@ mod pipe;
 mod poller;
 mod proto;
 mod random;
+pub mod security;
 mod socket;
 mod state;
 mod stats;

@@ -1,5 +1,6 @@
 //! The command line: what each option means, checked before anything runs.
 
+use crate::keygen::KeygenArgs;
 use clap::{CommandFactory, Parser, ValueEnum};
 use ferromq::SocketType;
 use std::ffi::OsString;
@@ -25,6 +26,8 @@ is written out. With --eof, push and pub then end the stream, and a ferromq \
 pull or sub without -n stops there (libzmq peers ignore it). When a bind port is 0 or *, \"bound ENDPOINT\" with the real \
 port is printed on standard error.
 
+`ferromq keygen` prints a new CURVE key pair (the public and the secret key, 40 Z85 characters each) as libzmq's curve_keygen does; see `ferromq keygen --help`.
+
 Exit status:
   0  success (for a receiver without -n: the stream ended, see --eof)
   1  a timeout: --timeout passed waiting for a peer, a message or room to
@@ -38,7 +41,8 @@ Examples:
   ferromq req -c tcp://127.0.0.1:5555 -d hello
   ferromq pull -b tcp://127.0.0.1:5556 -n 3
   seq 3 | ferromq push -c tcp://127.0.0.1:5556
-  ferromq sub -c tcp://127.0.0.1:5557 -s weather. --timeout 10";
+  ferromq sub -c tcp://127.0.0.1:5557 -s weather. --timeout 10
+  ferromq keygen";
 
 /// A ZeroMQ-compatible socket on the command line: send, receive, request,
 /// reply, publish or subscribe, over TCP.
@@ -46,7 +50,7 @@ Examples:
 #[command(
     name = "ferromq",
     version,
-    override_usage = "ferromq TYPE [-b ENDPOINT]... [-c ENDPOINT]... [OPTIONS]",
+    override_usage = "ferromq TYPE [-b ENDPOINT]... [-c ENDPOINT]... [OPTIONS]\n       ferromq keygen",
     after_long_help = AFTER_HELP,
     after_help = "See --help for the input and output formats and the exit status.",
     group = clap::ArgGroup::new("endpoints").required(true).multiple(true).args(["bind", "connect"]),
@@ -228,15 +232,30 @@ impl Args {
     }
 }
 
+/// What the command line asks for.
+#[derive(Debug)]
+pub(crate) enum Invocation {
+    /// `ferromq keygen`: print a new CURVE key pair.
+    Keygen,
+    /// `ferromq TYPE ...`: one socket.
+    Socket(Args),
+}
+
 /// Parse the command line; on a usage error, print it and exit with 2.
-pub(crate) fn parse() -> Args {
+pub(crate) fn parse() -> Invocation {
+    let mut rest = std::env::args_os().skip(1).peekable();
+    if rest.peek().is_some_and(|first| first == "keygen") {
+        rest.next();
+        KeygenArgs::parse_rest(rest);
+        return Invocation::Keygen;
+    }
     let args = Args::parse();
     if let Some(msg) = args.conflict() {
         Args::command()
             .error(clap::error::ErrorKind::ArgumentConflict, msg)
             .exit();
     }
-    args
+    Invocation::Socket(args)
 }
 
 /// Seconds, fractions allowed: `2`, `0.5`.

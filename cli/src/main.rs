@@ -3,24 +3,30 @@
 //!
 //! ```text
 //! ferromq TYPE [-b ENDPOINT]... [-c ENDPOINT]... [options]
+//! ferromq keygen
 //! ```
 //!
 //! `ferromq --help` documents the options, the output format and the exit
 //! status. The modules: `args` (the command line), `input` (messages to
 //! send), `format` (how messages are printed), `session` (the socket,
-//! timeouts, closing) and `run` (what each socket type does).
+//! timeouts, closing), `run` (what each socket type does) and `keygen`
+//! (`ferromq keygen`, a CURVE key pair as libzmq's curve_keygen prints it).
 
 mod args;
 mod format;
 mod input;
+mod keygen;
 mod run;
 mod session;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = args::parse();
-    match run::run(&args) {
+    let outcome = match args::parse() {
+        args::Invocation::Keygen => keygen::run(),
+        args::Invocation::Socket(args) => run::run(&args),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             if failure.code() != 0 {

@@ -374,3 +374,53 @@ fn xpub_prints_subscriptions_and_xsub_sends_them() {
     xpub.assert_ok();
     assert_eq!(xpub.stdout, "\\x01topic\n");
 }
+
+#[test]
+fn keygen_prints_a_matching_curve_key_pair_as_curve_keygen_does() {
+    use ferromq::security::{CurvePublicKey, CurveSecretKey};
+    let first = ferromq(["keygen"]).finish();
+    first.assert_ok();
+    assert_eq!(first.stderr, "");
+    let lines: Vec<&str> = first.stdout.lines().collect();
+    // libzmq's tools/curve_keygen.cpp: its introduction, then each key
+    // on the line after its header, each header after an empty line.
+    let after = |header: &str| {
+        let at = lines.iter().position(|l| *l == header).expect(header);
+        assert_eq!(lines[at - 1], "", "an empty line before {header}");
+        lines[at + 1]
+    };
+    let public_z85 = after("== CURVE PUBLIC KEY ==");
+    let secret_z85 = after("== CURVE SECRET KEY ==");
+    assert!(first
+        .stdout
+        .starts_with("This tool generates a CurveZMQ keypair"));
+    assert!(first.stdout.ends_with(&format!(
+        "\n\n== CURVE PUBLIC KEY ==\n{public_z85}\n\n== CURVE SECRET KEY ==\n{secret_z85}\n"
+    )));
+    assert_eq!((public_z85.len(), secret_z85.len()), (40, 40));
+    let public = CurvePublicKey::from_z85(public_z85).unwrap();
+    let secret = CurveSecretKey::from_z85(secret_z85).unwrap();
+    assert_eq!(
+        secret.public_key(),
+        public,
+        "the public key is the secret's"
+    );
+
+    // A new pair each time.
+    let second = ferromq(["keygen"]).finish();
+    second.assert_ok();
+    assert!(!second.stdout.contains(secret_z85));
+
+    // keygen takes no arguments; it has its own --help; the main help
+    // mentions it.
+    let extra = ferromq(["keygen", "extra"]).finish();
+    assert_eq!(extra.code(), 2, "{extra:?}");
+    assert!(extra.stderr.starts_with("error:"), "{extra:?}");
+    assert_eq!(extra.stdout, "");
+    let help = ferromq(["keygen", "--help"]).finish();
+    help.assert_ok();
+    assert!(help.stdout.contains("ferromq keygen"), "{}", help.stdout);
+    assert!(help.stdout.contains("curve_keygen"), "{}", help.stdout);
+    let help = ferromq(["--help"]).finish();
+    assert!(help.stdout.contains("ferromq keygen"), "{}", help.stdout);
+}
