@@ -1023,6 +1023,7 @@ fn render_md(
     s.push_str("\nAll over `tcp://127.0.0.1`, one fresh port per run, both ends on this machine. ");
     s.push_str("Numbers are medians over the repetitions; the three implementations run back to back for every (test, size) within a repetition, in rotating order, so they share the machine's noise. ");
     s.push_str("MB/s is 10^6 bytes of payload per second (the tools' Mb/s ÷ 8).\n\n");
+    s.push_str("`inproc://` and `ipc://` (against `tcp://` and libzmq): [BENCHMARKS-transports.md](BENCHMARKS-transports.md), made next by `bench_transports` in the same `scripts/bench.sh` run.\n\n");
     s.push_str("![throughput and latency vs message size](bench.svg)\n\n");
     s.push_str("## Medians\n\n");
     s.push_str(&summary_table(st));
