@@ -59,6 +59,7 @@ fn peer(socket_type: &'static [u8], identity: Option<Bytes>) -> PeerInfo {
         identity,
         minor: 1,
         metadata: Metadata::new(),
+        user_id: None,
     }
 }
 

@@ -243,6 +243,10 @@ pub fn session(data: &[u8]) {
         max_message_size: limit,
         handshake_timeout: Duration::from_secs(5),
         heartbeat,
+        mechanism: crate::security::Security::Null,
+        authenticator: None,
+        peer_address: String::new(),
+        random: crate::proto::mechanism::RandomFill::os(),
     };
     let send = config & 0x40 != 0;
     let mut now = Instant::now();

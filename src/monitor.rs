@@ -65,6 +65,18 @@ pub enum Reason {
     Io(std::io::ErrorKind),
     /// Our side closed it (`close`, `disconnect`, or the socket closing).
     Closed,
+    /// The security handshake failed: a malformed PLAIN or CURVE command, a
+    /// CURVE box that does not open (a client with the wrong server key), a
+    /// cookie or vouch from another connection, a replayed nonce.
+    Security(String),
+    /// Our authenticator refused the peer (the peer was sent ERROR with the
+    /// status code; a peer that refuses *us* shows as `PeerError`).
+    AuthFailed {
+        /// The status code (`300`, `400`, `500`).
+        status: u16,
+        /// The authenticator's reason.
+        text: String,
+    },
 }
 
 /// One thing that happened to a socket.
@@ -149,6 +161,18 @@ pub enum MonitorEvent {
     Closed {
         /// The endpoint it listened on.
         endpoint: Endpoint,
+    },
+    /// Right after `HandshakeSucceeded`, when an authenticator admitted the
+    /// peer: who it is (a PLAIN user name, a CURVE client's public key in
+    /// Z85, or what your handler named it).
+    Authenticated {
+        /// The endpoint (for an accepted peer: the one it connected to).
+        endpoint: Endpoint,
+        /// The authenticated identity.
+        user_id: String,
+        /// The routing id a ROUTER gave the peer (its messages start with
+        /// it), so replies and deliveries can be tied to the identity.
+        routing_id: Option<bytes::Bytes>,
     },
 }
 
@@ -285,6 +309,10 @@ impl std::fmt::Display for Reason {
             Reason::PeerClosed => f.write_str("peer closed the connection"),
             Reason::Io(kind) => write!(f, "network error: {kind}"),
             Reason::Closed => f.write_str("closed by us"),
+            Reason::Security(what) => write!(f, "security handshake failed: {what}"),
+            Reason::AuthFailed { status, text } => {
+                write!(f, "authenticator refused the peer ({status}): {text}")
+            }
         }
     }
 }
@@ -322,6 +350,9 @@ impl std::fmt::Display for MonitorEvent {
                 write!(f, "disconnected {endpoint}: {reason}")
             }
             MonitorEvent::Closed { endpoint } => write!(f, "closed {endpoint}"),
+            MonitorEvent::Authenticated {
+                endpoint, user_id, ..
+            } => write!(f, "authenticated {user_id} on {endpoint}"),
         }
     }
 }

@@ -194,6 +194,15 @@ pub struct Options {
     /// PUB and XPUB: most bytes of topic one subscriber's subscriptions may
     /// add up to; over it, as for `max_subscriptions`. At least 1.
     pub max_subscription_bytes: usize,
+    /// The security mechanism and this socket's role in it (`ZMQ_PLAIN_*`,
+    /// `ZMQ_CURVE_*`): NULL by default. Applies to later connections
+    /// (TCP and ipc; `inproc://` has no mechanism). PLAIN user names and
+    /// passwords are at most 255 bytes.
+    pub security: crate::security::Security,
+    /// Who decides which peers a server (PLAIN, CURVE, or NULL) admits
+    /// (libzmq's ZAP handler). `None`: PLAIN servers refuse everyone;
+    /// NULL and CURVE servers admit everyone.
+    pub authenticator: Option<crate::security::Authenticator>,
 }
 
 /// TCP keepalive settings (see [`Options::tcp_keepalive`]). A `None` field
@@ -271,6 +280,8 @@ impl Default for Options {
             xpub_welcome_msg: None,
             max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
             max_subscription_bytes: DEFAULT_MAX_SUBSCRIPTION_BYTES,
+            security: crate::security::Security::Null,
+            authenticator: None,
         }
     }
 }
@@ -410,6 +421,52 @@ impl Options {
         self
     }
 
+    /// PLAIN client: log in with `username` and `password` (sent in the
+    /// clear; for trusted networks only).
+    pub fn with_plain_client(
+        mut self,
+        username: impl Into<Bytes>,
+        password: impl Into<Bytes>,
+    ) -> Options {
+        self.security = crate::security::Security::PlainClient {
+            username: username.into(),
+            password: password.into(),
+        };
+        self
+    }
+
+    /// PLAIN server: check clients' credentials with the
+    /// [`authenticator`](Self::authenticator).
+    pub fn with_plain_server(mut self) -> Options {
+        self.security = crate::security::Security::PlainServer;
+        self
+    }
+
+    /// CURVE client with this key pair, talking to the server whose public
+    /// key is `server`.
+    #[cfg(feature = "curve")]
+    pub fn with_curve_client(
+        mut self,
+        keys: crate::security::CurveKeyPair,
+        server: crate::security::CurvePublicKey,
+    ) -> Options {
+        self.security = crate::security::Security::CurveClient { keys, server };
+        self
+    }
+
+    /// CURVE server with this secret key.
+    #[cfg(feature = "curve")]
+    pub fn with_curve_server(mut self, secret: crate::security::CurveSecretKey) -> Options {
+        self.security = crate::security::Security::CurveServer { secret };
+        self
+    }
+
+    /// Set the [`authenticator`](Self::authenticator).
+    pub fn with_authenticator(mut self, auth: crate::security::Authenticator) -> Options {
+        self.authenticator = Some(auth);
+        self
+    }
+
     /// The session's heartbeat settings, if heartbeats are on.
     pub(crate) fn heartbeat(&self) -> Option<crate::proto::session::Heartbeat> {
         let interval = self.heartbeat_interval?;
@@ -434,6 +491,14 @@ impl Options {
         }
         if self.send_hwm == 0 {
             return bad("send_hwm", "must be at least 1 (pipes are always bounded)");
+        }
+        if let crate::security::Security::PlainClient { username, password } = &self.security {
+            if username.len() > 255 || password.len() > 255 {
+                return bad(
+                    "security",
+                    "a PLAIN user name and password are at most 255 bytes each",
+                );
+            }
         }
         if self.recv_hwm == 0 {
             return bad("recv_hwm", "must be at least 1 (pipes are always bounded)");

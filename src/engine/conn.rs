@@ -80,6 +80,12 @@ impl CloseReason {
                 ProtoError::CommandInMultipart => {
                     Reason::Protocol("command frame inside a multipart message".into())
                 }
+                ProtoError::BadHandshake(what) => Reason::Security((*what).into()),
+                ProtoError::CurveNonce => Reason::Security("CURVE nonce not increasing".into()),
+                ProtoError::AuthFailed { status, text } => Reason::AuthFailed {
+                    status: *status,
+                    text: text.clone(),
+                },
             },
             CloseReason::Io(io::ErrorKind::UnexpectedEof) => Reason::PeerClosed,
             CloseReason::Io(kind) => Reason::Io(*kind),

@@ -6,10 +6,11 @@ use super::backoff::Backoff;
 use super::conn::{CloseReason, Conn, Held, Origin, Progress};
 use super::resolver::Resolver;
 use super::{Cmd, Mailbox};
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, PeerAddr};
 use crate::key::{ConnKey, Generations};
 use crate::monitor::{MonitorEvent, Reason};
 use crate::pipe::PipeKey;
+use crate::proto::mechanism::RandomFill;
 use crate::proto::session::{PeerInfo, Session, SessionConfig};
 use crate::state::shared::Shared;
 use crate::transport::{self, Listener as AnyListener, Stream, Target};
@@ -309,12 +310,17 @@ impl Engine {
                         gen: l.gen,
                     };
                     let endpoint = l.endpoint.clone();
+                    // The authenticator sees a TCP peer's IP address.
+                    let address = match &addr {
+                        PeerAddr::Tcp(a) => a.ip().to_string(),
+                        _ => String::new(),
+                    };
                     shared.emit(MonitorEvent::Accepted {
                         endpoint: endpoint.clone(),
                         peer: addr,
                     });
                     if self
-                        .add_conn(&shared, stream, origin, endpoint, false)
+                        .add_conn(&shared, stream, origin, endpoint, address)
                         .is_none()
                     {
                         self.handshake_done(origin);
@@ -428,7 +434,7 @@ impl Engine {
         let origin = Origin::Connected { connecter: key };
         let conn = transport::connect(&target, &opts)
             .ok()
-            .and_then(|stream| self.add_conn(&shared, stream, origin, endpoint, true));
+            .and_then(|stream| self.add_conn(&shared, stream, origin, endpoint, None));
         match conn {
             Some(conn) => {
                 if let Some(c) = self.connecters.get_mut(key) {
@@ -528,15 +534,19 @@ impl Engine {
 
     // ----- connections -----------------------------------------------------
 
-    /// Register a new TCP stream with a fresh session.
+    /// Register a new stream with a fresh session. `accepted`: the peer's
+    /// address for the authenticator, for an accepted connection (`None`:
+    /// we are connecting).
     fn add_conn(
         &mut self,
         shared: &Arc<Shared>,
         mut stream: Stream,
         origin: Origin,
         endpoint: Endpoint,
-        connecting: bool,
+        accepted: impl Into<Option<String>>,
     ) -> Option<ConnKey> {
+        let accepted = accepted.into();
+        let connecting = accepted.is_none();
         let (cfg, opts) = {
             let st = shared.lock();
             let cfg = SessionConfig {
@@ -545,6 +555,10 @@ impl Engine {
                 max_message_size: st.opts.max_message_size as u64,
                 handshake_timeout: st.opts.handshake_timeout,
                 heartbeat: st.opts.heartbeat(),
+                mechanism: st.opts.security.clone(),
+                authenticator: st.opts.authenticator.clone(),
+                peer_address: accepted.unwrap_or_default(),
+                random: RandomFill::os(),
             };
             (cfg, (!connecting).then(|| st.opts.clone()))
         };
@@ -658,6 +672,14 @@ impl Engine {
             shared.emit(MonitorEvent::HandshakeSucceeded {
                 endpoint: conn.endpoint.clone(),
             });
+            if let Some(user) = &info.user_id {
+                let routing_id = shared.lock().routing_id_of(pipe);
+                shared.emit(MonitorEvent::Authenticated {
+                    endpoint: conn.endpoint.clone(),
+                    user_id: String::from_utf8_lossy(user).into_owned(),
+                    routing_id,
+                });
+            }
         }
         self.handshake_done(origin);
         if let Origin::Connected { connecter } = origin {

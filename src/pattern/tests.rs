@@ -23,6 +23,7 @@ fn peer(ty: &'static [u8], id: Option<&'static str>) -> PeerInfo {
         identity: id.map(|s| Bytes::from_static(s.as_bytes())),
         minor: 1,
         metadata: Metadata::new(),
+        user_id: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! clock. Bytes and the current time go in; bytes, events and the next
 //! deadline come out.
 
+pub(crate) mod mechanism;
 pub(crate) mod session;
 pub(crate) mod socket_type;
 pub(crate) mod tx;
@@ -57,4 +58,21 @@ pub(crate) enum ProtoError {
     /// A command frame had the MORE flag, or a command arrived inside a multipart message.
     #[error("command frame inside a multipart message")]
     CommandInMultipart,
+    /// A security handshake command was malformed, or did not verify (a
+    /// CURVE box that does not open, a cookie or vouch for another
+    /// connection).
+    #[error("security handshake failed: {0}")]
+    BadHandshake(&'static str),
+    /// A CURVE nonce did not increase (a replay), or ran out.
+    #[error("CURVE nonce not increasing")]
+    #[cfg_attr(not(feature = "curve"), allow(dead_code))]
+    CurveNonce,
+    /// The authenticator refused the peer (it was sent ERROR with the status).
+    #[error("authentication failed ({status}): {text}")]
+    AuthFailed {
+        /// The ZAP status code (`300`, `400`, `500`).
+        status: u16,
+        /// Why, for the logs.
+        text: String,
+    },
 }

@@ -18,18 +18,18 @@
     clippy::cast_possible_truncation
 )]
 
+use super::mechanism::{self, Codec, Handshake, HsContext, MechanismConfig, RandomFill, Step};
 use super::socket_type::SocketType;
 use super::tx::TxQueue;
 use super::wire::{
-    Command, FrameDecoder, Greeting, Metadata, WireError, GREETING_LEN, SPEC_MAX_FRAME,
+    encode_header, Command, Frame, FrameDecoder, Greeting, Metadata, WireError, GREETING_LEN,
+    SPEC_MAX_FRAME,
 };
 use super::ProtoError;
 use crate::message::Message;
+use crate::security::Authenticator;
 use bytes::{Bytes, BytesMut};
 use std::time::{Duration, Instant};
-
-/// The mechanism name ferromq speaks today.
-const MECHANISM: &str = "NULL";
 
 /// Smallest per-frame limit given to the decoder, so that commands (READY with
 /// metadata, PING) fit even under a tiny `max_message_size`; data frames are
@@ -58,6 +58,14 @@ pub(crate) struct SessionConfig {
     pub(crate) handshake_timeout: Duration,
     /// ZMTP 3.1 heartbeats, if enabled.
     pub(crate) heartbeat: Option<Heartbeat>,
+    /// Our security mechanism and role.
+    pub(crate) mechanism: MechanismConfig,
+    /// Who decides about peers (servers).
+    pub(crate) authenticator: Option<Authenticator>,
+    /// The peer's address, as the authenticator sees it.
+    pub(crate) peer_address: String,
+    /// Randomness for the mechanism (the OS's; a fixed one in tests).
+    pub(crate) random: RandomFill,
 }
 
 /// Heartbeat settings (libzmq's `ZMQ_HEARTBEAT_IVL`, `_TIMEOUT`, `_TTL`).
@@ -83,6 +91,9 @@ pub(crate) struct PeerInfo {
     pub(crate) minor: u8,
     /// Every property of the READY command.
     pub(crate) metadata: Metadata,
+    /// Who the authenticator says the peer is (PLAIN user, CURVE key in
+    /// Z85), when one was asked.
+    pub(crate) user_id: Option<Bytes>,
 }
 
 /// Something the session produced from the peer's bytes.
@@ -129,6 +140,10 @@ pub(crate) struct Session {
     ttl_deadline: Option<Instant>,
     /// All of our greeting is queued (not just its signature).
     greeting_sent: bool,
+    /// The mechanism's current handshake state.
+    hs: Option<Box<dyn Handshake>>,
+    /// How data frames travel once active.
+    codec: Codec,
 }
 
 impl Session {
@@ -150,6 +165,8 @@ impl Session {
             ping_deadline: None,
             ttl_deadline: None,
             greeting_sent: false,
+            hs: None,
+            codec: Codec::Clear,
         };
         s.queue_greeting(0..SIGNATURE_LEN);
         s
@@ -157,7 +174,8 @@ impl Session {
 
     /// Queue part of our greeting.
     fn queue_greeting(&mut self, part: std::ops::Range<usize>) {
-        let greeting = Greeting::new(MECHANISM, false).encode();
+        let m = &self.cfg.mechanism;
+        let greeting = Greeting::new(m.name(), m.is_server()).encode();
         let bytes = greeting.get(part).unwrap_or_default();
         self.tx.staging().extend_from_slice(bytes);
         self.tx.note_staged(bytes.len());
@@ -280,14 +298,15 @@ impl Session {
                         return Ok(None);
                     };
                     let g = Greeting::decode(&raw)?;
-                    if g.mechanism_name() != MECHANISM.as_bytes() {
+                    if g.mechanism_name() != self.cfg.mechanism.name().as_bytes() {
                         return Err(ProtoError::MechanismMismatch(Bytes::copy_from_slice(
                             g.mechanism_name(),
                         )));
                     }
                     self.peer_minor = g.minor;
                     self.phase = Phase::Handshake;
-                    self.send_ready();
+                    let hs = self.with_hs_context(mechanism::start)?;
+                    self.hs = Some(hs);
                 }
                 Phase::Handshake => {
                     let Some(frame) = self.decoder.decode()? else {
@@ -296,9 +315,25 @@ impl Session {
                     if !frame.command {
                         return Err(ProtoError::UnexpectedDuringHandshake("data frame"));
                     }
-                    match Command::decode(&frame.body)? {
-                        Command::Ready(metadata) => {
-                            let info = self.check_ready(metadata)?;
+                    // Malformed command names fail as wire errors, whatever
+                    // the mechanism; an ERROR ends the handshake. (The
+                    // mechanism reads its own commands' data.)
+                    let (name, _) = Command::split(&frame.body)?;
+                    if &name[..] == b"ERROR" {
+                        if let Command::Error { reason } = Command::decode(&frame.body)? {
+                            return Err(ProtoError::PeerError(reason));
+                        }
+                    }
+                    let hs = self
+                        .hs
+                        .take()
+                        .ok_or(ProtoError::UnexpectedDuringHandshake("command"))?;
+                    let body = frame.body;
+                    match self.with_hs_context(move |_, cx| hs.on_command(body, cx))? {
+                        Step::Next(next) => self.hs = Some(next),
+                        Step::Done(est) => {
+                            let info = self.check_ready(est.metadata, est.user_id)?;
+                            self.codec = est.codec;
                             self.phase = Phase::Active;
                             self.deadline = None;
                             self.decoder
@@ -311,8 +346,6 @@ impl Session {
                             }
                             return Ok(Some(Event::Ready(info)));
                         }
-                        Command::Error { reason } => return Err(ProtoError::PeerError(reason)),
-                        _ => return Err(ProtoError::UnexpectedDuringHandshake("command")),
                     }
                 }
                 Phase::Active => return self.poll_active(),
@@ -320,20 +353,54 @@ impl Session {
         }
     }
 
+    /// Run a handshake step with its context; the commands it queued are
+    /// framed into `tx` even when it fails (an ERROR before the close).
+    fn with_hs_context<T>(
+        &mut self,
+        f: impl FnOnce(&MechanismConfig, &mut HsContext<'_>) -> Result<T, ProtoError>,
+    ) -> Result<T, ProtoError> {
+        let metadata = self.our_metadata();
+        let mut out = Vec::new();
+        let result = {
+            let mut cx = HsContext {
+                metadata: &metadata,
+                auth: self.cfg.authenticator.as_ref(),
+                peer_address: &self.cfg.peer_address,
+                random: &self.cfg.random,
+                out: &mut out,
+            };
+            f(&self.cfg.mechanism, &mut cx)
+        };
+        for body in out {
+            self.send_command_body(&body);
+        }
+        result
+    }
+
+    /// The next frame from the peer, opened if the mechanism boxes them.
+    fn next_frame(&mut self) -> Result<Option<Frame>, ProtoError> {
+        let frame = self.decoder.decode().map_err(|e| match e {
+            // A frame over the limit (but within ZMTP's 2^63-1) is a
+            // message over the limit, however many frames it has.
+            WireError::FrameTooLarge { size, .. } if size <= SPEC_MAX_FRAME => {
+                ProtoError::MessageTooLarge {
+                    size,
+                    limit: self.cfg.max_message_size,
+                }
+            }
+            e => ProtoError::Wire(e),
+        })?;
+        match (&mut self.codec, frame) {
+            (_, None) => Ok(None),
+            (Codec::Clear, Some(f)) => Ok(Some(f)),
+            #[cfg(feature = "curve")]
+            (Codec::Curve(c), Some(f)) => c.open(&f.body).map(Some),
+        }
+    }
+
     fn poll_active(&mut self) -> Result<Option<Event>, ProtoError> {
         loop {
-            let frame = self.decoder.decode().map_err(|e| match e {
-                // A frame over the limit (but within ZMTP's 2^63-1) is a
-                // message over the limit, however many frames it has.
-                WireError::FrameTooLarge { size, .. } if size <= SPEC_MAX_FRAME => {
-                    ProtoError::MessageTooLarge {
-                        size,
-                        limit: self.cfg.max_message_size,
-                    }
-                }
-                e => ProtoError::Wire(e),
-            })?;
-            let Some(frame) = frame else {
+            let Some(frame) = self.next_frame()? else {
                 return Ok(None);
             };
             if frame.command {
@@ -388,7 +455,11 @@ impl Session {
         }
     }
 
-    fn check_ready(&self, metadata: Metadata) -> Result<PeerInfo, ProtoError> {
+    fn check_ready(
+        &self,
+        metadata: Metadata,
+        user_id: Option<Bytes>,
+    ) -> Result<PeerInfo, ProtoError> {
         let socket_type = metadata.get("Socket-Type").cloned();
         // libzmq accepts a READY without Socket-Type; so do we.
         if let Some(t) = &socket_type {
@@ -402,10 +473,12 @@ impl Session {
             identity,
             minor: self.peer_minor,
             metadata,
+            user_id,
         })
     }
 
-    fn send_ready(&mut self) {
+    /// Our properties, for READY (or PLAIN/CURVE INITIATE).
+    fn our_metadata(&self) -> Metadata {
         let mut md = Metadata::new();
         md.insert(
             "Socket-Type",
@@ -414,20 +487,74 @@ impl Session {
         if self.cfg.socket_type.sends_identity() {
             md.insert("Identity", self.cfg.routing_id.clone().unwrap_or_default());
         }
-        self.send_command(&Command::Ready(md));
+        md
     }
 
-    fn send_command(&mut self, cmd: &Command) {
+    /// Frame a handshake command (never boxed).
+    fn send_command_body(&mut self, body: &[u8]) {
         let staging = self.tx.staging();
         let before = staging.len();
-        cmd.encode(staging);
+        encode_header(staging, false, true, body.len());
+        staging.extend_from_slice(body);
         let n = staging.len() - before;
         self.tx.note_staged(n);
     }
 
+    /// Queue a command of the data phase (boxed under CURVE).
+    fn send_command(&mut self, cmd: &Command) {
+        match &mut self.codec {
+            Codec::Clear => {
+                let staging = self.tx.staging();
+                let before = staging.len();
+                cmd.encode(staging);
+                let n = staging.len() - before;
+                self.tx.note_staged(n);
+            }
+            #[cfg(feature = "curve")]
+            Codec::Curve(c) => {
+                let mut body = BytesMut::with_capacity(cmd.body_len());
+                cmd.encode_body(&mut body);
+                // A nonce counter at u64::MAX cannot happen in practice; the
+                // connection would end at the next receive check.
+                if let Ok(n) = c.seal(false, true, &body, self.tx.staging()) {
+                    self.tx.note_staged(n);
+                }
+            }
+        }
+    }
+
+    /// Queue a data frame (boxed under CURVE).
+    fn send_data_frame(&mut self, more: bool, body: &[u8]) {
+        match &mut self.codec {
+            Codec::Clear => {
+                let staging = self.tx.staging();
+                let before = staging.len();
+                encode_header(staging, more, false, body.len());
+                staging.extend_from_slice(body);
+                let n = staging.len() - before;
+                self.tx.note_staged(n);
+            }
+            #[cfg(feature = "curve")]
+            Codec::Curve(c) => {
+                if let Ok(n) = c.seal(more, false, body, self.tx.staging()) {
+                    self.tx.note_staged(n);
+                }
+            }
+        }
+    }
+
     /// Queue a message for the peer. Only valid once [`is_active`](Self::is_active).
     pub(crate) fn send_message(&mut self, msg: &Message) {
-        self.tx.push_message(msg);
+        match self.codec {
+            Codec::Clear => self.tx.push_message(msg),
+            #[cfg(feature = "curve")]
+            Codec::Curve(_) => {
+                let last = msg.len().saturating_sub(1);
+                for (i, frame) in msg.iter().enumerate() {
+                    self.send_data_frame(i < last, frame);
+                }
+            }
+        }
     }
 
     /// Queue the end-of-stream pill (a command frame libzmq ignores).
@@ -447,11 +574,10 @@ impl Session {
             };
             self.send_command(&cmd);
         } else {
-            let staging = self.tx.staging();
-            let before = staging.len();
-            super::wire::encode_legacy_subscription(staging, subscribe, topic);
-            let n = staging.len() - before;
-            self.tx.note_staged(n);
+            let mut body = BytesMut::with_capacity(topic.len() + 1);
+            body.extend_from_slice(&[u8::from(subscribe)]);
+            body.extend_from_slice(topic);
+            self.send_data_frame(false, &body);
         }
     }
 }

@@ -117,6 +117,11 @@ impl Socket {
         /// Set [`Options::heartbeat_ttl`] (`ZMQ_HEARTBEAT_TTL`), for later
         /// connections.
         set_heartbeat_ttl(heartbeat_ttl: Option<Duration>) => heartbeat_ttl;
+        /// Set [`Options::security`] (`ZMQ_PLAIN_*`, `ZMQ_CURVE_*`), for
+        /// later connections.
+        set_security(security: crate::security::Security) => security;
+        /// Set [`Options::authenticator`], for later handshakes.
+        set_authenticator(authenticator: Option<crate::security::Authenticator>) => authenticator;
     }
 
     /// Set [`Options::reconnect_interval`] and

@@ -167,6 +167,11 @@ impl State {
         self.pipes.take_inproc()
     }
 
+    /// The routing id of a pipe's peer (ROUTER's table key), if it has one.
+    pub(crate) fn routing_id_of(&self, key: PipeKey) -> Option<Bytes> {
+        self.pipes.get(key).and_then(|p| p.routing_id().cloned())
+    }
+
     /// Does an inproc wire carry any of the pipes?
     pub(crate) fn has_inproc(&self) -> bool {
         self.pipes.has_inproc()

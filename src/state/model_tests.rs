@@ -88,6 +88,7 @@ fn peer() -> PeerInfo {
         identity: None,
         minor: 1,
         metadata: Metadata::new(),
+        user_id: None,
     }
 }
 

@@ -181,6 +181,7 @@ fn peer_info(shared: &Shared) -> (SocketType, PeerInfo) {
         identity: st.opts.routing_id.clone(),
         minor: 1,
         metadata: Metadata::new(),
+        user_id: None,
     };
     (ty, info)
 }

@@ -23,6 +23,10 @@ fn cfg(socket_type: SocketType) -> SessionConfig {
         max_message_size: 1 << 20,
         handshake_timeout: TIMEOUT,
         heartbeat: None,
+        mechanism: crate::security::Security::Null,
+        authenticator: None,
+        peer_address: String::new(),
+        random: crate::proto::mechanism::RandomFill::os(),
     }
 }
 

@@ -77,18 +77,7 @@ impl Command {
     /// `reason_len(1) reason`; PING needs its 2 ttl bytes. An `XEOF` carrying
     /// data is still `Eof` (the data is ignored, for forward compatibility).
     pub(crate) fn decode(body: &Bytes) -> Result<Command, WireError> {
-        let Some(&name_len) = body.first() else {
-            return Err(WireError::MalformedCommand("empty command body"));
-        };
-        if name_len == 0 {
-            return Err(WireError::MalformedCommand("empty command name"));
-        }
-        let name_end = usize::from(name_len).saturating_add(1);
-        if name_end > body.len() {
-            return Err(WireError::MalformedCommand("name length exceeds body"));
-        }
-        let name = body.slice(1..name_end);
-        let data = body.slice(name_end..);
+        let (name, data) = Command::split(body)?;
         let command = match name.as_ref() {
             b"READY" => Command::Ready(Metadata::decode(&data)?),
             b"ERROR" => Command::Error {
@@ -111,6 +100,22 @@ impl Command {
             _ => Command::Unknown { name, data },
         };
         Ok(command)
+    }
+
+    /// A command body's name and data, checked as every command is (a
+    /// name of 1 to 255 bytes within the body); the data is not looked at.
+    pub(crate) fn split(body: &Bytes) -> Result<(Bytes, Bytes), WireError> {
+        let Some(&name_len) = body.first() else {
+            return Err(WireError::MalformedCommand("empty command body"));
+        };
+        if name_len == 0 {
+            return Err(WireError::MalformedCommand("empty command name"));
+        }
+        let name_end = usize::from(name_len).saturating_add(1);
+        if name_end > body.len() {
+            return Err(WireError::MalformedCommand("name length exceeds body"));
+        }
+        Ok((body.slice(1..name_end), body.slice(name_end..)))
     }
 
     /// The PONG answering a PING with `context` (cut to 16 bytes, like libzmq).
