@@ -23,8 +23,14 @@ const RECV_BATCH: usize = 128;
 /// How long a receiver with an inproc peer spins before blocking.
 const SPIN: Duration = Duration::from_micros(50);
 
-/// Spin (politely) until `done` or [`SPIN`] has passed.
+/// Spin (politely) until `done` or [`SPIN`] has passed. Not at all when
+/// this thread may run on one CPU only: the peer could not run meanwhile.
 fn spin_until(done: impl Fn() -> bool) {
+    static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cpus = *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if cpus < 2 {
+        return;
+    }
     let start = Instant::now();
     let mut i = 0u32;
     while !done() {
